@@ -1,0 +1,1 @@
+"""The Discord side: client factory, cogs, views, delivery, translations."""

@@ -1,0 +1,1 @@
+"""The contract between bot and worker: spec, vocabulary, models, repositories, image store."""

@@ -1,0 +1,31 @@
+"""Domain errors: each carries a sentence a user can read as it is.
+
+Edges (Discord reply, Celery task, CLI) show `str(error)` for these and log
+anything else with an id.
+"""
+
+from __future__ import annotations
+
+
+class AvatarError(Exception):
+    """Base of every error whose message is meant for the person who caused it."""
+
+
+class InvalidSpec(AvatarError, ValueError):
+    """A requested avatar cannot be made as asked (unknown or unoffered value, bad range)."""
+
+
+class NotFound(AvatarError, LookupError):
+    """A job, avatar or user that was named does not exist (or is not yours)."""
+
+
+class InvalidImageKey(AvatarError, ValueError):
+    """An image key that is not a sha256 hex digest (and so could name a path outside the store)."""
+
+
+class GenerationFailed(AvatarError, RuntimeError):
+    """The generator could not make an image; the message says why."""
+
+
+class TransientGenerationError(GenerationFailed):
+    """A failure worth retrying (device busy, out of memory, lost connection)."""

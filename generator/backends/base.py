@@ -1,0 +1,66 @@
+"""The generator backend interface: a batch of render requests in, PIL images out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Optional, Protocol, runtime_checkable
+
+from PIL import Image
+
+from db.spec import AvatarSpec
+
+RenderKind = Literal["create", "reroll", "variation", "mix", "photo"]
+
+
+@dataclass(frozen=True)
+class MixSource:
+    """The second avatar of a mix: its spec and seed."""
+
+    spec: AvatarSpec
+    seed: int
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """One image to render.
+
+    create/reroll: `spec` + `seed`.
+    variation: `spec` + `seed` of the original, noise perturbed by `variation_seed`
+        with `strength` in 0..1 (0 gives the original back).
+    mix: `spec`/`seed` are avatar A, `mix_with` is avatar B, `mix_ratio` 0..1 moves towards B.
+    photo: `init_image` turned into an avatar of `spec` with `strength` in 0..1.
+    """
+
+    spec: AvatarSpec
+    seed: int
+    kind: RenderKind = "create"
+    strength: Optional[float] = None
+    variation_seed: Optional[int] = None
+    mix_with: Optional[MixSource] = None
+    mix_ratio: float = 0.5
+    init_image: Optional[Image.Image] = None
+
+
+@runtime_checkable
+class GeneratorBackend(Protocol):
+    """What the worker needs of a generator. Loaded once per worker process."""
+
+    @property
+    def name(self) -> str:
+        """Short backend name stored on each job ("builtin", "stable-diffusion")."""
+
+    @property
+    def model_version(self) -> str:
+        """Identifies the weights (e.g. a content hash), stored on each job."""
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """Render kinds this backend can do."""
+
+    def render(self, requests: Sequence[RenderRequest]) -> list[Image.Image]:
+        """Render every request, in order, in as few model calls as it can.
+
+        Raises db.errors.GenerationFailed (or TransientGenerationError for
+        retryable faults) with a readable message.
+        """

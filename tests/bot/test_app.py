@@ -1,0 +1,28 @@
+"""The bot entry point without a token."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.app import MissingToken, build_bot, run_bot
+from db.settings import Settings
+
+
+def test_run_without_token_says_what_to_set() -> None:
+    with pytest.raises(MissingToken, match="AVATARBOT_DISCORD_TOKEN"):
+        run_bot(Settings(discord_token=None))
+
+
+def test_python_m_bot_exits_2_with_one_line(tmp_path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "AVATARBOT_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "bot"], capture_output=True, text=True, env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "AVATARBOT_DISCORD_TOKEN" in result.stderr
+
+
+def test_build_bot_does_not_connect() -> None:
+    bot = build_bot(Settings())
+    assert not bot.is_ready() and bot.settings.backend == "builtin"
