@@ -1,0 +1,213 @@
+"""BuiltinBackend: the worker's default generator, backed by ChibiPipeline."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import torch
+from PIL import Image
+
+from db.errors import GenerationFailed, TransientGenerationError
+from db.spec import AvatarSpec
+from db.vocabulary import VOCABULARY
+from generator.backends.base import RenderRequest
+from generator.builtin.pipeline import ChibiPipeline
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STEPS = 12
+DEFAULT_GUIDANCE = 3.0
+DEFAULT_VARIATION_STRENGTH = 0.35
+DEFAULT_PHOTO_STRENGTH = 0.7
+# Optional file beside the weights with tuned sampling defaults: {"steps": 12, "guidance": 3.0}
+SAMPLING_DEFAULTS_FILE = "sampling.json"
+
+
+def weights_version(weights_dir: Path) -> str:
+    """Short content hash of every weights file, so a job records exactly what drew it."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(weights_dir).rglob("*.safetensors")):
+        digest.update(path.relative_to(weights_dir).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def drawable_tokens(spec: AvatarSpec, seed: int) -> list[int]:
+    """The spec's tokens, with a style picked (from the seed) when the chosen attributes rule some out.
+
+    An unset style lets the model choose any style, including one that cannot draw,
+    say, a wink; picking among the candidate styles keeps the request drawable.
+    """
+    tokens = list(spec.tokens())
+    if spec.style is None:
+        candidates = spec.candidate_styles()
+        if 0 < len(candidates) < len(VOCABULARY.styles):
+            style = candidates[random.Random(seed).randrange(len(candidates))]
+            tokens[0] = VOCABULARY.token("style", style)
+    return tokens
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    index: int
+    tokens: list[int]
+    seed: int
+    variation_seed: Optional[int] = None
+    variation_strength: Optional[float] = None
+    mix_tokens: Optional[list[int]] = None
+    mix_seed: Optional[int] = None
+    mix_ratio: Optional[float] = None
+    init_image: Optional[Image.Image] = None
+    strength: Optional[float] = None
+
+
+class BuiltinBackend:
+    """Renders RenderRequests with the built-in chibi model, batching them into few pipeline calls."""
+
+    def __init__(
+        self,
+        pipeline: ChibiPipeline,
+        model_version: str,
+        steps: int = DEFAULT_STEPS,
+        guidance: float = DEFAULT_GUIDANCE,
+        max_batch: int = 8,
+    ):
+        self._pipeline = pipeline
+        self._model_version = model_version
+        self.steps = steps
+        self.guidance = guidance
+        self.max_batch = max_batch
+
+    @classmethod
+    def load(
+        cls,
+        weights_dir: Path,
+        device: str = "cpu",
+        steps: Optional[int] = None,
+        guidance: Optional[float] = None,
+    ) -> BuiltinBackend:
+        """Load a saved ChibiPipeline folder (offline) onto `device`."""
+        weights_dir = Path(weights_dir)
+        if not (weights_dir / "model_index.json").is_file():
+            raise GenerationFailed(f"the built-in model's weights are missing: no model_index.json in {weights_dir}")
+        defaults = {"steps": DEFAULT_STEPS, "guidance": DEFAULT_GUIDANCE}
+        defaults_file = weights_dir / SAMPLING_DEFAULTS_FILE
+        if defaults_file.is_file():
+            defaults.update(json.loads(defaults_file.read_text()))
+        dtype = torch.float16 if device.startswith("cuda") else torch.float32
+        try:
+            pipeline = ChibiPipeline.from_pretrained(weights_dir, dtype=dtype, local_files_only=True)
+            pipeline.to(device)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise GenerationFailed(f"the built-in model could not be loaded from {weights_dir}: {exc}") from exc
+        pipeline.set_progress_bar_config(disable=True)
+        return cls(
+            pipeline,
+            model_version=weights_version(weights_dir),
+            steps=int(steps if steps is not None else defaults["steps"]),
+            guidance=float(guidance if guidance is not None else defaults["guidance"]),
+        )
+
+    # -- GeneratorBackend ------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return "builtin"
+
+    @property
+    def model_version(self) -> str:
+        return self._model_version
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset({"create", "reroll", "variation", "mix", "photo"})
+
+    @property
+    def pipeline(self) -> ChibiPipeline:
+        return self._pipeline
+
+    def render(self, requests: Sequence[RenderRequest]) -> list[Image.Image]:
+        prepared = [self._prepare(i, r) for i, r in enumerate(requests)]
+        results: list[Optional[Image.Image]] = [None] * len(prepared)
+        for group in self._groups(prepared):
+            for item, image in zip(group, self._run(group), strict=True):
+                results[item.index] = image
+        return [img for img in results if img is not None]
+
+    # -- internals -------------------------------------------------------------
+
+    def _prepare(self, index: int, request: RenderRequest) -> _Prepared:
+        if request.kind not in self.kinds:
+            raise GenerationFailed(f"the built-in model cannot do {request.kind!r} renders")
+        tokens = drawable_tokens(request.spec, request.seed)
+        if request.kind in ("create", "reroll"):
+            return _Prepared(index, tokens, request.seed)
+        if request.kind == "variation":
+            # No variation seed given: derive one, so the same request still gives the same image.
+            var_seed = request.variation_seed
+            if var_seed is None:
+                var_seed = (request.seed * 1_000_003 + 1) % 2**32
+            strength = DEFAULT_VARIATION_STRENGTH if request.strength is None else request.strength
+            return _Prepared(index, tokens, request.seed, variation_seed=var_seed, variation_strength=strength)
+        if request.kind == "mix":
+            if request.mix_with is None:
+                raise GenerationFailed("a mix needs a second avatar to mix with")
+            other = request.mix_with
+            return _Prepared(
+                index, tokens, request.seed,
+                mix_tokens=drawable_tokens(other.spec, other.seed), mix_seed=other.seed, mix_ratio=request.mix_ratio,
+            )
+        if request.init_image is None:
+            raise GenerationFailed("turning a photo into an avatar needs the photo")
+        strength = DEFAULT_PHOTO_STRENGTH if request.strength is None else request.strength
+        return _Prepared(index, tokens, request.seed, init_image=request.init_image, strength=strength)
+
+    def _groups(self, prepared: list[_Prepared]) -> list[list[_Prepared]]:
+        # Image-to-image starts part-way through the schedule, so only equal strengths share a call.
+        keyed: dict[Optional[float], list[_Prepared]] = {}
+        for item in prepared:
+            keyed.setdefault(item.strength if item.init_image is not None else None, []).append(item)
+        groups = []
+        for items in keyed.values():
+            groups.extend(items[i : i + self.max_batch] for i in range(0, len(items), self.max_batch))
+        return groups
+
+    def _run(self, group: list[_Prepared]) -> list[Image.Image]:
+        has = {
+            "variation": any(it.variation_seed is not None for it in group),
+            "mix": any(it.mix_tokens is not None for it in group),
+            "photo": group[0].init_image is not None,
+        }
+        kwargs = {}
+        if has["variation"]:
+            kwargs["variation_seeds"] = [it.variation_seed for it in group]
+            kwargs["variation_strengths"] = [it.variation_strength for it in group]
+        if has["mix"]:
+            kwargs["mix_specs"] = [it.mix_tokens for it in group]
+            kwargs["mix_seeds"] = [it.mix_seed for it in group]
+            kwargs["mix_ratios"] = [it.mix_ratio for it in group]
+        if has["photo"]:
+            kwargs["image"] = [it.init_image for it in group]
+            kwargs["strength"] = group[0].strength
+        try:
+            return self._pipeline(
+                [it.tokens for it in group],
+                [it.seed for it in group],
+                num_inference_steps=self.steps,
+                guidance_scale=self.guidance,
+                **kwargs,
+            ).images
+        except torch.OutOfMemoryError as exc:
+            raise TransientGenerationError("the generator ran out of memory; try again in a moment") from exc
+        except ValueError as exc:
+            raise GenerationFailed(f"the avatar could not be drawn: {exc}") from exc
+        except RuntimeError as exc:
+            log.exception("built-in pipeline failed on a batch of %d", len(group))
+            raise GenerationFailed("the generator failed while drawing the avatar") from exc

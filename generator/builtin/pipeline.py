@@ -1,0 +1,279 @@
+"""ChibiPipeline: attribute tokens -> avatar images, by latent diffusion.
+
+Modelled on diffusers' DDPMPipeline: `__init__` only registers modules and
+`__call__` is one numbered loop. Seeds are drawn per image on the CPU, so an
+avatar does not depend on what else was in its batch or on the device.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Optional, Union
+
+import numpy as np
+import torch
+from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, UNet2DConditionModel
+from diffusers.pipelines.pipeline_utils import DiffusionPipeline, ImagePipelineOutput
+from PIL import Image
+
+from db.spec import AvatarSpec
+from generator.builtin.attribute_encoder import AttributeEncoder
+
+SpecLike = Union[AvatarSpec, Sequence[int]]
+MAX_SEED = 2**63 - 1
+OUTPUT_TYPES = ("pil", "np", "pt")
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    """Spherical interpolation of two noise tensors; t=0 returns `a` itself, bit for bit."""
+    if t == 0:
+        return a.clone()
+    if t == 1:
+        return b.clone()
+    a_flat, b_flat = a.flatten().double(), b.flatten().double()
+    cos = torch.dot(a_flat, b_flat) / (a_flat.norm() * b_flat.norm())
+    theta = torch.arccos(cos.clamp(-1.0, 1.0)).item()
+    if theta < 1e-4:  # nearly parallel: plain lerp is exact enough
+        return ((1 - t) * a.double() + t * b.double()).to(a.dtype)
+    out = (math.sin((1 - t) * theta) * a.double() + math.sin(t * theta) * b.double()) / math.sin(theta)
+    return out.to(a.dtype)
+
+
+def seed_noise(seed: int, shape: tuple[int, ...]) -> torch.Tensor:
+    """The initial noise of one avatar: a function of its seed only (drawn on the CPU)."""
+    generator = torch.Generator("cpu").manual_seed(int(seed))
+    return torch.randn(shape, generator=generator, dtype=torch.float32)
+
+
+class ChibiPipeline(DiffusionPipeline):
+    r"""Conditional latent diffusion for chibi avatars.
+
+    Components: `vae` (AutoencoderKL), `unet` (UNet2DConditionModel conditioned on
+    one token per attribute), `attribute_encoder` (AttributeEncoder), `scheduler`
+    (DPMSolverMultistepScheduler). `output_size` is the edge of delivered PIL images.
+    """
+
+    model_cpu_offload_seq = "attribute_encoder->unet->vae"
+
+    def __init__(
+        self,
+        vae: AutoencoderKL,
+        unet: UNet2DConditionModel,
+        attribute_encoder: AttributeEncoder,
+        scheduler: DPMSolverMultistepScheduler,
+        output_size: int = 256,
+    ):
+        super().__init__()
+        self.register_modules(vae=vae, unet=unet, attribute_encoder=attribute_encoder, scheduler=scheduler)
+        self.register_to_config(output_size=output_size)
+
+    # -- helpers -------------------------------------------------------------
+
+    @property
+    def latent_shape(self) -> tuple[int, int, int]:
+        size = self.unet.config.sample_size
+        return (self.unet.config.in_channels, size, size)
+
+    @property
+    def image_size(self) -> int:
+        """Native edge of decoded images, before resizing to `output_size`."""
+        return self.unet.config.sample_size * 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    def tokens_of(self, specs: Sequence[SpecLike]) -> torch.Tensor:
+        rows = [list(s.tokens()) if isinstance(s, AvatarSpec) else [int(t) for t in s] for s in specs]
+        return torch.tensor(rows, dtype=torch.long)
+
+    def check_inputs(
+        self,
+        specs: Sequence[SpecLike],
+        seeds: Sequence[int],
+        num_inference_steps: int,
+        guidance_scale: float,
+        variation_seeds: Optional[Sequence[Optional[int]]],
+        variation_strengths: Optional[Sequence[Optional[float]]],
+        mix_specs: Optional[Sequence[Optional[SpecLike]]],
+        mix_seeds: Optional[Sequence[Optional[int]]],
+        mix_ratios: Optional[Sequence[Optional[float]]],
+        image: Optional[Sequence[Image.Image]],
+        strength: float,
+        output_type: str,
+    ) -> None:
+        if len(specs) == 0:
+            raise ValueError("`specs` is empty: pass at least one spec or token row")
+        if len(seeds) != len(specs):
+            raise ValueError(f"`seeds` has {len(seeds)} entries but `specs` has {len(specs)}")
+        for seed in seeds:
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+                raise ValueError(f"seed {seed!r} is not a whole number from 0 to {MAX_SEED}")
+        sizes = self.attribute_encoder.config.sizes
+        for spec in list(specs) + [m for m in (mix_specs or []) if m is not None]:
+            if isinstance(spec, AvatarSpec):
+                continue
+            row = list(spec)
+            if len(row) != len(sizes) or any(not 0 <= int(t) < n for t, n in zip(row, sizes, strict=True)):
+                raise ValueError(f"token row {row!r} does not fit the attribute sizes {list(sizes)}")
+        if not isinstance(num_inference_steps, int) or not 1 <= num_inference_steps <= 1000:
+            raise ValueError(f"num_inference_steps {num_inference_steps!r} is not a whole number from 1 to 1000")
+        if not math.isfinite(guidance_scale) or guidance_scale < 0:
+            raise ValueError(f"guidance_scale {guidance_scale!r} must be a finite number >= 0")
+        for name, values in (
+            ("variation_seeds", variation_seeds),
+            ("variation_strengths", variation_strengths),
+            ("mix_specs", mix_specs),
+            ("mix_seeds", mix_seeds),
+            ("mix_ratios", mix_ratios),
+            ("image", image),
+        ):
+            if values is not None and len(values) != len(specs):
+                raise ValueError(f"`{name}` has {len(values)} entries but `specs` has {len(specs)}")
+        for name, values in (("variation_strengths", variation_strengths), ("mix_ratios", mix_ratios)):
+            for value in values or []:
+                if value is not None and not 0.0 <= value <= 1.0:
+                    raise ValueError(f"{name[:-1]} {value!r} is not between 0 and 1")
+        for i, spec in enumerate(mix_specs or []):
+            if spec is not None and (mix_seeds is None or mix_seeds[i] is None):
+                raise ValueError(f"mix partner {i} has a spec but no seed in `mix_seeds`")
+        if image is not None and not 0.0 <= strength <= 1.0:
+            raise ValueError(f"strength {strength!r} is not between 0 and 1")
+        if output_type not in OUTPUT_TYPES:
+            raise ValueError(f"output_type {output_type!r} is not one of {OUTPUT_TYPES}")
+
+    def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        """PIL images (any size/mode) -> (B, 3, S, S) in [-1, 1], centre-cropped to a square."""
+        size = self.image_size
+        rows = []
+        for img in images:
+            if img.mode in ("RGBA", "LA", "P"):
+                img = img.convert("RGBA")
+                white = Image.new("RGBA", img.size, (255, 255, 255, 255))
+                img = Image.alpha_composite(white, img)
+            img = img.convert("RGB")
+            edge = min(img.size)
+            left, top = (img.width - edge) // 2, (img.height - edge) // 2
+            img = img.crop((left, top, left + edge, top + edge)).resize((size, size), Image.LANCZOS)
+            rows.append(torch.from_numpy(np.asarray(img, dtype=np.float32) / 127.5 - 1.0).permute(2, 0, 1))
+        return torch.stack(rows)
+
+    def postprocess(self, images: torch.Tensor, output_type: str):
+        """(B, 3, S, S) in [0, 1] -> PIL at `output_size` / numpy / the tensor itself."""
+        if output_type == "pt":
+            return images
+        arrays = (images.permute(0, 2, 3, 1).float().cpu().numpy() * 255).round().astype(np.uint8)
+        if output_type == "np":
+            return arrays
+        out_size = int(self.config.output_size)
+        pils = [Image.fromarray(a) for a in arrays]
+        # Flat vector-style art upscales cleanly with Lanczos; the model works at native size.
+        return [p.resize((out_size, out_size), Image.LANCZOS) if p.width != out_size else p for p in pils]
+
+    # -- sampling ------------------------------------------------------------
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        specs: Sequence[SpecLike],
+        seeds: Sequence[int],
+        num_inference_steps: int = 12,
+        guidance_scale: float = 3.0,
+        variation_seeds: Optional[Sequence[Optional[int]]] = None,
+        variation_strengths: Optional[Sequence[Optional[float]]] = None,
+        mix_specs: Optional[Sequence[Optional[SpecLike]]] = None,
+        mix_seeds: Optional[Sequence[Optional[int]]] = None,
+        mix_ratios: Optional[Sequence[Optional[float]]] = None,
+        image: Optional[Sequence[Image.Image]] = None,
+        strength: float = 0.7,
+        output_type: str = "pil",
+        return_dict: bool = True,
+    ) -> Union[ImagePipelineOutput, tuple]:
+        r"""Render one avatar per spec.
+
+        Args:
+            specs: AvatarSpecs or token rows (one token per attribute, 0 = not chosen).
+            seeds: one seed per spec; the same spec and seed give the same avatar.
+            num_inference_steps: DPM-Solver++ steps.
+            guidance_scale: classifier-free guidance; values <= 1 turn it off.
+            variation_seeds / variation_strengths: per image, perturb the seed's noise towards
+                the noise of `variation_seed` by `strength` (0 = the original, 1 = a re-roll).
+            mix_specs / mix_seeds / mix_ratios: per image, a second avatar; the initial noise is
+                slerped and the conditioning blended by `ratio` (0 = this avatar, 1 = the other).
+            image / strength: image-to-image (SDEdit): start from each image noised to `strength`
+                (0 keeps the image, 1 ignores it).
+            output_type: "pil" (resized to `output_size`), "np" (uint8 HxWx3, native size) or
+                "pt" (float (B, 3, S, S) in [0, 1], native size).
+        """
+        # 1. Check inputs.
+        self.check_inputs(
+            specs, seeds, num_inference_steps, guidance_scale, variation_seeds, variation_strengths,
+            mix_specs, mix_seeds, mix_ratios, image, strength, output_type,
+        )
+        device = self._execution_device
+        dtype = self.unet.dtype
+        batch = len(specs)
+        shape = (1, *self.latent_shape)
+
+        # 2. Conditioning: attribute tokens -> sequence, blended with a mix partner's where asked.
+        cond = self.attribute_encoder(self.tokens_of(specs).to(device))
+        for i, partner in enumerate(mix_specs or []):
+            if partner is not None:
+                ratio = float(mix_ratios[i]) if mix_ratios and mix_ratios[i] is not None else 0.5
+                other = self.attribute_encoder(self.tokens_of([partner]).to(device))[0]
+                cond[i] = (1 - ratio) * cond[i] + ratio * other
+        use_cfg = guidance_scale > 1.0
+        if use_cfg:
+            null_tokens = torch.zeros((batch, self.attribute_encoder.n_attributes), dtype=torch.long, device=device)
+            cond = torch.cat([self.attribute_encoder(null_tokens), cond])
+        cond = cond.to(dtype)
+        class_labels = cond.flatten(1)
+
+        # 3. Initial noise per image: its seed, perturbed (variation) or slerped (mix).
+        noises = []
+        for i, seed in enumerate(seeds):
+            noise = seed_noise(seed, shape)
+            if variation_seeds is not None and variation_seeds[i] is not None:
+                s = variation_strengths[i] if variation_strengths and variation_strengths[i] is not None else 0.3
+                noise = slerp(noise, seed_noise(variation_seeds[i], shape), float(s))
+            if mix_specs is not None and mix_specs[i] is not None:
+                ratio = float(mix_ratios[i]) if mix_ratios and mix_ratios[i] is not None else 0.5
+                noise = slerp(noise, seed_noise(mix_seeds[i], shape), ratio)
+            noises.append(noise)
+        noise = torch.cat(noises).to(device=device, dtype=dtype)
+
+        # 4. Timesteps; image-to-image starts part-way, from the noised image latents.
+        self.scheduler.set_timesteps(num_inference_steps, device=device)
+        timesteps = self.scheduler.timesteps
+        if image is not None:
+            pixels = self.preprocess(image).to(device=device, dtype=self.vae.dtype)
+            init_latents = self.vae.encode(pixels).latent_dist.mean * self.vae.config.scaling_factor
+            init_latents = init_latents.to(dtype)
+            n_run = min(int(round(num_inference_steps * strength)), num_inference_steps)
+            t_start = (num_inference_steps - n_run) * self.scheduler.order
+            timesteps = timesteps[t_start:]
+            if hasattr(self.scheduler, "set_begin_index"):
+                self.scheduler.set_begin_index(t_start)
+            if n_run == 0:
+                latents = init_latents
+            else:
+                latents = self.scheduler.add_noise(init_latents, noise, timesteps[:1].repeat(batch))
+        else:
+            latents = noise * self.scheduler.init_noise_sigma
+
+        # 5. Denoising loop with classifier-free guidance.
+        for t in self.progress_bar(timesteps):
+            model_in = torch.cat([latents] * 2) if use_cfg else latents
+            model_in = self.scheduler.scale_model_input(model_in, t)
+            eps = self.unet(model_in, t, encoder_hidden_states=cond, class_labels=class_labels).sample
+            if use_cfg:
+                eps_null, eps_cond = eps.chunk(2)
+                eps = eps_null + guidance_scale * (eps_cond - eps_null)
+            latents = self.scheduler.step(eps, t, latents).prev_sample
+
+        # 6. Decode to pixels and deliver.
+        latents = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
+        pixels = (self.vae.decode(latents).sample.float() / 2 + 0.5).clamp(0, 1)
+        images = self.postprocess(pixels, output_type)
+        self.maybe_free_model_hooks()
+        if not return_dict:
+            return (images,)
+        return ImagePipelineOutput(images=images)
+
