@@ -29,3 +29,7 @@ class GenerationFailed(AvatarError, RuntimeError):
 
 class TransientGenerationError(GenerationFailed):
     """A failure worth retrying (device busy, out of memory, lost connection)."""
+
+
+class JobStateConflict(AvatarError, RuntimeError):
+    """A job is not in the state an operation needs (e.g. marking done a job that is no longer running)."""

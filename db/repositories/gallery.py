@@ -1,0 +1,123 @@
+"""What users see of their avatars: history, favourites, deletion, forgetting a user."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from db.errors import NotFound
+from db.models import FINISHED_STATUSES, Avatar, Favourite, JobStatus, User, Visibility, utcnow
+from db.repositories._common import Page, insert_ignoring_conflict, paginate
+from db.repositories.jobs import get_job
+from db.repositories.users import ensure_user
+
+# Finished avatars a person can look at (failed jobs have no image).
+_VISIBLE_STATUSES = (JobStatus.DONE, JobStatus.FLAGGED)
+
+
+def list_user_avatars(
+    session: Session, user_id: int, *, page: int = 0, page_size: int = 10, include_unfinished: bool = False
+) -> Page[Avatar]:
+    """A user's avatars, newest first. By default only those with an image (done or flagged)."""
+    query = select(Avatar).where(Avatar.owner_id == user_id)
+    if not include_unfinished:
+        query = query.where(Avatar.status.in_(_VISIBLE_STATUSES))
+    query = query.order_by(Avatar.queued_at.desc(), Avatar.id.desc())
+    return paginate(session, query, page=page, page_size=page_size)
+
+
+def get_visible_avatar(session: Session, avatar_id: int, viewer_id: int) -> Avatar:
+    """An avatar the viewer may see: their own, or someone else's public one."""
+    avatar = session.get(Avatar, avatar_id)
+    if avatar is None or (avatar.owner_id != viewer_id and avatar.visibility != Visibility.PUBLIC):
+        raise NotFound(f"avatar #{avatar_id} does not exist or is not yours")
+    return avatar
+
+
+def add_favourite(session: Session, user_id: int, avatar_id: int) -> bool:
+    """Save an avatar to a user's favourites; False if it was already there."""
+    avatar = get_visible_avatar(session, avatar_id, user_id)
+    if avatar.status not in FINISHED_STATUSES or avatar.image_key is None:
+        raise NotFound(f"avatar #{avatar_id} has no picture to save yet")
+    ensure_user(session, user_id)
+    values = {"user_id": user_id, "avatar_id": avatar_id, "created_at": utcnow()}
+    return insert_ignoring_conflict(session, Favourite, values, ["user_id", "avatar_id"])
+
+
+def remove_favourite(session: Session, user_id: int, avatar_id: int) -> bool:
+    """Take an avatar out of a user's favourites; False if it was not there."""
+    result = session.execute(
+        delete(Favourite).where(Favourite.user_id == user_id, Favourite.avatar_id == avatar_id)
+    )
+    return result.rowcount == 1
+
+
+def is_favourite(session: Session, user_id: int, avatar_id: int) -> bool:
+    query = select(Favourite.id).where(Favourite.user_id == user_id, Favourite.avatar_id == avatar_id)
+    return session.scalar(query) is not None
+
+
+def list_favourites(session: Session, user_id: int, *, page: int = 0, page_size: int = 10) -> Page[Avatar]:
+    """A user's saved avatars, most recently saved first."""
+    query = (
+        select(Avatar)
+        .join(Favourite, Favourite.avatar_id == Avatar.id)
+        .where(Favourite.user_id == user_id)
+        .order_by(Favourite.created_at.desc(), Favourite.id.desc())
+    )
+    return paginate(session, query, page=page, page_size=page_size)
+
+
+def delete_avatar(session: Session, avatar_id: int, *, owner_id: int | None = None) -> list[str]:
+    """Delete one avatar (only the owner's when `owner_id` is given).
+
+    Returns the image keys no other avatar uses, for the caller to delete from the
+    image store after committing.
+    """
+    avatar = get_job(session, avatar_id)
+    if owner_id is not None and avatar.owner_id != owner_id:
+        raise NotFound(f"avatar #{avatar_id} does not exist or is not yours")
+    return _delete_avatars(session, [avatar_id])
+
+
+def forget_user(session: Session, user_id: int) -> list[str]:
+    """Delete everything the bot keeps about a user: avatars, favourites, and the user row.
+
+    A banned user's row stays (with the ban), so forgetting is not a way around a ban;
+    the moderation log stays too. Returns the image keys to delete after committing.
+    """
+    avatar_ids = list(session.scalars(select(Avatar.id).where(Avatar.owner_id == user_id)))
+    session.execute(delete(Favourite).where(Favourite.user_id == user_id))
+    keys = _delete_avatars(session, avatar_ids)
+    user = session.get(User, user_id)
+    if user is not None and not user.banned:
+        session.delete(user)
+    session.flush()
+    return keys
+
+
+def _delete_avatars(session: Session, avatar_ids: Sequence[int]) -> list[str]:
+    if not avatar_ids:
+        return []
+    ids = list(avatar_ids)
+    rows = session.execute(select(Avatar.image_key, Avatar.params).where(Avatar.id.in_(ids))).all()
+    keys = {key for key, _ in rows if key}
+    # A photo job's uploaded source image is the user's too.
+    keys |= {params["source_image_key"] for _, params in rows if params and params.get("source_image_key")}
+    # Children of these avatars survive, without the link.
+    session.execute(update(Avatar).where(Avatar.parent_id.in_(ids)).values(parent_id=None))
+    session.execute(update(Avatar).where(Avatar.mix_parent_id.in_(ids)).values(mix_parent_id=None))
+    session.execute(delete(Favourite).where(Favourite.avatar_id.in_(ids)))
+    session.execute(delete(Avatar).where(Avatar.id.in_(ids)))
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Avatar) and obj.id in ids:
+            session.expunge(obj)
+    if not keys:
+        return []
+    # Content addressing: an identical image may belong to another avatar too.
+    still_used = set(session.scalars(select(Avatar.image_key).where(Avatar.image_key.in_(keys))))
+    source_key = Avatar.params["source_image_key"].as_string()
+    still_used |= set(session.scalars(select(source_key).where(source_key.in_(keys))))
+    return sorted(keys - still_used)
