@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.errors import InvalidSpec, JobStateConflict, NotFound
@@ -121,23 +121,30 @@ def claim_jobs(session: Session, job_id: int, *, worker_id: str, backend: str, l
     """
     if limit < 1:
         raise ValueError(f"limit must be 1 or more, not {limit}")
-    # Materialised once: re-run inside the UPDATE, PostgreSQL's SKIP LOCKED would skip the rows
-    # this statement has just updated and pick more than `limit`.
-    picked = (
+    # Each pick is materialised once: re-run inside the UPDATE, PostgreSQL's SKIP LOCKED would
+    # skip the rows this statement has just updated and pick others instead.
+    queued = _avatars.c.status == JobStatus.QUEUED
+    picks = [
         select(_avatars.c.id)
-        .where(
-            _avatars.c.status == JobStatus.QUEUED,
-            or_(_avatars.c.id == job_id, _avatars.c.backend == backend),
-        )
-        .order_by(case((_avatars.c.id == job_id, 0), else_=1), _avatars.c.queued_at, _avatars.c.id)
-        .limit(limit)
+        .where(_avatars.c.id == job_id, queued)
         .with_for_update(skip_locked=True)
-        .cte("picked")
+        .cte("picked_job")
         .prefix_with("MATERIALIZED")
-    )
+    ]
+    if limit > 1:
+        picks.append(
+            select(_avatars.c.id)
+            .where(queued, _avatars.c.backend == backend, _avatars.c.id != job_id)
+            .order_by(_avatars.c.queued_at, _avatars.c.id)
+            .limit(limit - 1)
+            .with_for_update(skip_locked=True)
+            .cte("picked_others")
+            .prefix_with("MATERIALIZED")
+        )
+    picked = or_(*(_avatars.c.id.in_(select(pick.c.id)) for pick in picks))
     claimed_ids = session.scalars(
         update(_avatars)
-        .where(_avatars.c.id.in_(select(picked.c.id)), _avatars.c.status == JobStatus.QUEUED)
+        .where(picked, queued)
         .values(
             status=JobStatus.RUNNING,
             started_at=utcnow(),
