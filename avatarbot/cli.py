@@ -1,0 +1,186 @@
+"""The `avatarbot` command: generate, worker, bot, db upgrade, reconcile.
+
+Settings are built once in main() and passed down. This is an edge: an
+AvatarError shows its own sentence; bad input exits 2 with one line; anything
+else prints "internal error (id …)" and the traceback goes to the log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn, Optional
+
+from pydantic import ValidationError
+
+from avatarbot.errors import UsageError
+from db.errors import AvatarError, InvalidSpec
+from db.settings import Settings
+from db.spec import MAX_COUNT, MAX_SEED, AvatarSpec, parse_spec
+from db.vocabulary import ATTRIBUTES, VALUES
+
+log = logging.getLogger("avatarbot")
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+PROG = "avatarbot"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (no usage dump) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Cute chibi avatars from a diffusion model, through a real queue.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    generate = commands.add_parser(
+        "generate", help="make avatars: specs -> queue -> worker -> PNG files and a contact sheet"
+    )
+    for attribute in ATTRIBUTES:
+        flag = "--" + attribute.replace("_", "-")
+        # Values are checked by the spec (one readable message), not by argparse choices.
+        generate.add_argument(flag, dest=attribute, metavar="VALUE", help=f"one of: {', '.join(VALUES[attribute])}")
+    generate.add_argument("--seed", metavar="N", help=f"whole number 0..{MAX_SEED} (random when left out)")
+    generate.add_argument("--count", metavar="N", help=f"how many avatars of this spec, 1..{MAX_COUNT} (default 1)")
+    generate.add_argument("--details", metavar="TEXT", help="free text, used only by text-conditioned backends")
+    generate.add_argument("--examples", action="store_true", help="make a handful of varied example avatars")
+    generate.add_argument("--out", metavar="DIR", type=Path, default=Path("out"), help="output folder (default out/)")
+    generate.add_argument(
+        "--timeout", metavar="SECONDS", type=float, default=900.0, help="give up waiting after this long"
+    )
+
+    commands.add_parser("worker", help="run a worker for the configured backend's queue (solo pool)")
+    commands.add_parser("bot", help="run the Discord bot (needs AVATARBOT_DISCORD_TOKEN)")
+    db_parser = commands.add_parser("db", help="database maintenance")
+    db_commands = db_parser.add_subparsers(dest="db_command", required=True, metavar="ACTION", parser_class=_Parser)
+    db_commands.add_parser("upgrade", help="run the migrations up to the newest schema")
+    commands.add_parser("reconcile", help="re-send lost jobs and return jobs of dead workers, once")
+    return parser
+
+
+def specs_from_args(args: argparse.Namespace) -> list[AvatarSpec]:
+    """The specs to render: the examples, or one spec from the options."""
+    from avatarbot.generate import example_specs
+
+    given = {name: getattr(args, name) for name in (*ATTRIBUTES, "seed", "count", "details")}
+    given = {name: value for name, value in given.items() if value is not None}
+    if args.examples:
+        if given:
+            raise UsageError(f"--examples makes its own specs; leave out --{next(iter(given)).replace('_', '-')}")
+        return example_specs()
+    return [parse_spec(given)]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        settings = _settings()
+        _configure_logging(settings, args.command)
+        return _run(args, settings)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except InvalidSpec as exc:
+        return _fail(f"{PROG}: {exc}", EXIT_USAGE)
+    except AvatarError as exc:
+        return _fail(f"{PROG}: {exc}", EXIT_FAILED)
+    except KeyboardInterrupt:
+        return _fail(f"{PROG}: interrupted", 130)
+    except Exception:  # the CLI's one edge handler: an id on screen, the traceback in the log
+        error_id = secrets.token_hex(4)
+        log.exception("internal error %s", error_id)
+        return _fail(f"{PROG}: internal error (id {error_id})", EXIT_FAILED)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"AVATARBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise UsageError(f"{PROG}: bad settings: {problems}") from exc
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "generate":
+        from avatarbot.generate import run_generate_command
+
+        specs = specs_from_args(args)
+        return run_generate_command(settings, specs, args.out, timeout_s=args.timeout, stdout=sys.stdout)
+    if args.command == "worker":
+        from generator.worker import run_worker
+
+        return run_worker(settings, loglevel=settings.log_level)
+    if args.command == "bot":
+        from bot.app import run_bot
+
+        run_bot(settings)
+        return 0
+    if args.command == "db":
+        from db.migrate import upgrade
+
+        upgrade(settings.resolved_database_url)
+        print(f"database is at the newest schema: {_safe_url(settings.resolved_database_url)}")
+        return 0
+    if args.command == "reconcile":
+        return _reconcile(settings)
+    raise UsageError(f"{PROG}: unknown command {args.command!r}")
+
+
+def _reconcile(settings: Settings) -> int:
+    from db.dispatch import make_producer
+    from db.engine import make_engine, make_session_factory
+    from generator.reconcile import reconcile
+
+    engine = make_engine(settings.resolved_database_url)
+    producer = make_producer(settings)
+    try:
+        report = reconcile(settings, make_session_factory(engine), producer)
+    finally:
+        producer.close()
+        engine.dispose()
+    print(f"reconciler: {report.summary()}")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _configure_logging(settings: Settings, command: str) -> None:
+    if command == "worker":
+        return  # Celery sets up the worker's logging itself
+    level = getattr(logging, settings.log_level.upper(), logging.INFO)
+    root = logging.getLogger()
+    root.setLevel(level)
+    # Tracebacks go to a log file; the screen gets one-line messages.
+    try:
+        log_dir = settings.data_dir.resolve() / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(log_dir / "avatarbot.log")
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    if command == "bot":
+        console = logging.StreamHandler(sys.stderr)
+        console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(console)
+
+
+def _fail(message: str, code: int) -> int:
+    print(message.splitlines()[0] if message else PROG, file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,260 @@
+"""`avatarbot generate`: specs -> jobs -> the real queue -> a worker -> PNG files and a contact sheet.
+
+Nothing is faked: the jobs go through the configured broker to an
+`avatarbot worker` process (started here on the embedded default when none is
+alive) and come back through the notifier, exactly as the bot's do.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import statistics
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Optional, TextIO
+
+from sqlalchemy.orm import Session, sessionmaker
+from tqdm import tqdm
+
+from avatarbot.local_worker import LocalWorker
+from avatarbot.output import OutputFolder
+from avatarbot.sheet import SheetTile, save_contact_sheet
+from db import repositories as repo
+from db.dispatch import dispatch_jobs, make_producer, uses_filesystem_broker
+from db.engine import make_engine, make_session_factory
+from db.errors import AvatarError
+from db.images import ImageStore
+from db.migrate import upgrade
+from db.models import Avatar, JobStatus
+from db.notify import make_notifier
+from db.settings import Settings
+from db.spec import MAX_SEED, AvatarSpec, parse_spec
+from db.vocabulary import VOCABULARY
+
+# The local user of the command line: Discord ids are positive snowflakes, so 0 is free.
+CLI_USER_ID = 0
+SHEET_NAME = "contact-sheet.png"
+FINISHED = {JobStatus.DONE, JobStatus.FAILED, JobStatus.FLAGGED}
+
+# What the examples vary, per style (other attributes are left to the generator).
+EXAMPLE_ATTRIBUTES = ("hair", "hair_color", "expression", "background")
+
+
+def example_specs() -> list[AvatarSpec]:
+    """A handful of varied requests for `--examples`: one per style, each with values that style
+    offers (rotated so the examples differ), and one that leaves everything but the background open.
+    Built from the vocabulary, so they stay valid when it grows."""
+    specs = []
+    for i, style in enumerate(VOCABULARY.styles):
+        chosen: dict[str, object] = {"style": style, "seed": 11 * (i + 1)}
+        for j, attribute in enumerate(EXAMPLE_ATTRIBUTES):
+            offered = VOCABULARY.offered(style, attribute)
+            chosen[attribute] = offered[(3 * i + j) % len(offered)]
+        specs.append(parse_spec(chosen))
+    specs.append(parse_spec({"background": VOCABULARY.values["background"][0], "seed": 7}))
+    return specs
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job_id: int
+    spec: AvatarSpec
+    seed: int
+    status: str
+    image_key: Optional[str]
+    error: Optional[str]
+    wait_s: Optional[float]
+    render_s: Optional[float]
+
+
+def seeds_for(spec: AvatarSpec) -> list[int]:
+    """`count` seeds: consecutive from the spec's seed, or random when it has none."""
+    if spec.seed is not None:
+        return [(spec.seed + i) % (MAX_SEED + 1) for i in range(spec.count)]
+    return [secrets.randbelow(MAX_SEED + 1) for _ in range(spec.count)]
+
+
+def run_generate_command(
+    settings: Settings, specs: Sequence[AvatarSpec], out: Path, *, timeout_s: float, stdout: TextIO
+) -> int:
+    """Returns the exit code: 0 when every avatar was made, 1 when some failed."""
+    output = OutputFolder.prepare(out)  # before any job exists: a bad folder wastes no render
+    worker: Optional[LocalWorker] = None
+    engine = None
+    try:
+        upgrade(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url)
+        session_factory = make_session_factory(engine)
+        job_ids = _create_jobs(session_factory, specs, settings.backend)
+        worker = _ensure_worker(settings, session_factory, stdout)
+        started = time.monotonic()
+        producer = make_producer(settings)
+        try:
+            with session_factory() as session:
+                dispatch_jobs(producer, session, job_ids, settings.queue_name)
+        finally:
+            producer.close()
+        _wait(settings, session_factory, job_ids, timeout_s, worker)
+        total_s = time.monotonic() - started
+        results = _results(session_factory, job_ids)
+        paths = _write(results, ImageStore(settings.resolved_image_dir), output)
+        _report(results, paths, total_s, stdout)
+        return 0 if all(r.status != JobStatus.FAILED for r in results) else 1
+    except BaseException:
+        output.discard()
+        raise
+    finally:
+        if worker is not None:
+            worker.stop()
+        if engine is not None:
+            engine.dispose()
+
+
+def _create_jobs(session_factory: sessionmaker[Session], specs: Sequence[AvatarSpec], backend: str) -> list[int]:
+    with session_factory() as session:
+        repo.ensure_user(session, CLI_USER_ID)
+        job_ids: list[int] = []
+        for spec in specs:
+            rows = repo.create_jobs(
+                session,
+                owner_id=CLI_USER_ID,
+                spec=spec,
+                seeds=seeds_for(spec),
+                backend=backend,
+                request_id=str(uuid.uuid4()),
+                visibility="private",
+            )
+            job_ids.extend(row.id for row in rows)
+        session.commit()
+    return job_ids
+
+
+def _ensure_worker(settings: Settings, session_factory: sessionmaker[Session], stdout: TextIO) -> Optional[LocalWorker]:
+    with session_factory() as session:
+        alive = repo.live_workers(session, dead_after_s=settings.worker_dead_after_s, backend=settings.backend)
+    if alive:
+        return None
+    if uses_filesystem_broker(settings):
+        log_path = settings.data_dir.resolve() / "logs" / "worker.log"
+        print(f"no worker is running for {settings.backend!r}: starting one (log: {log_path})", file=stdout)
+        return LocalWorker.start(log_path)
+    print(
+        f"warning: no live worker for {settings.backend!r}; the jobs wait in {settings.queue_name!r} "
+        "until `avatarbot worker` runs",
+        file=stdout,
+    )
+    return None
+
+
+def _wait(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    job_ids: Sequence[int],
+    timeout_s: float,
+    worker: Optional[LocalWorker],
+) -> None:
+    notifier = make_notifier(settings, session_factory)
+    deadline = time.monotonic() + timeout_s
+    pending = set(job_ids)
+    with tqdm(total=len(job_ids), desc="avatars", unit="img", leave=False) as bar:
+        while pending:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AvatarError(
+                    f"timed out after {timeout_s:g} s with {len(pending)} of {len(job_ids)} avatars unfinished; "
+                    f"is an `avatarbot worker` running for {settings.backend!r}?"
+                )
+            # Wait for the oldest pending job only: wait_for returns when ALL it was given are done.
+            notifier.wait_for([min(pending)], timeout=min(1.0, left))
+            # The database is the source of truth: a notification missed between rounds is still seen here.
+            finished = _finished_ids(session_factory, pending)
+            pending -= finished
+            bar.update(len(finished))
+            if worker is not None and pending and worker.exit_code() is not None:
+                raise AvatarError(
+                    f"the worker stopped (exit code {worker.exit_code()}) before the avatars were made; "
+                    f"see {worker.log_path}"
+                )
+
+
+def _finished_ids(session_factory: sessionmaker[Session], job_ids: set[int]) -> set[int]:
+    with session_factory() as session:
+        return {job_id for job_id, status in repo.job_statuses(session, job_ids).items() if status in FINISHED}
+
+
+def _seconds(start: Optional[datetime], end: Optional[datetime]) -> Optional[float]:
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds()
+
+
+def _results(session_factory: sessionmaker[Session], job_ids: Sequence[int]) -> list[JobResult]:
+    results = []
+    with session_factory() as session:
+        for job_id in job_ids:
+            row: Avatar = repo.get_job(session, job_id)
+            results.append(
+                JobResult(
+                    job_id=row.id,
+                    spec=row.avatar_spec,
+                    seed=int(row.seed),
+                    status=str(row.status),
+                    image_key=row.image_key,
+                    error=row.error,
+                    wait_s=_seconds(row.enqueued_at or row.queued_at, row.started_at),
+                    render_s=_seconds(row.started_at, row.finished_at),
+                )
+            )
+    return results
+
+
+def _write(results: Sequence[JobResult], store: ImageStore, output: OutputFolder) -> dict[int, Path]:
+    from PIL import Image
+
+    staged: dict[int, Path] = {}
+    tiles: list[SheetTile] = []
+    for result in results:
+        caption = f"#{result.job_id} seed {result.seed}: {result.spec.describe()}"
+        if result.image_key is None:
+            tiles.append(SheetTile(None, f"{caption} [{result.status}: {result.error or 'no image'}]"))
+            continue
+        name = f"avatar-{result.job_id}.png"
+        shutil.copyfile(store.path(result.image_key), output.path(name))
+        staged[result.job_id] = Path(name)
+        with Image.open(output.path(name)) as image:
+            tiles.append(SheetTile(image.copy(), caption))
+    save_contact_sheet(tiles, output.path(SHEET_NAME))
+    output.commit()
+    return {job_id: output.target / name for job_id, name in staged.items()}
+
+
+def _report(results: Sequence[JobResult], paths: dict[int, Path], total_s: float, stdout: TextIO) -> None:
+    print(f"{'job':>6}  {'status':<8} {'wait s':>7} {'render s':>8}  file / error", file=stdout)
+    for r in results:
+        where = str(paths[r.job_id]) if r.job_id in paths else (r.error or "")
+        print(f"{r.job_id:>6}  {r.status:<8} {_fmt(r.wait_s):>7} {_fmt(r.render_s):>8}  {where}", file=stdout)
+    sheet_dir = next(iter(paths.values())).parent if paths else None
+    if sheet_dir is not None:
+        print(f"contact sheet: {sheet_dir / SHEET_NAME}", file=stdout)
+    waits = [r.wait_s for r in results if r.wait_s is not None]
+    renders = [r.render_s for r in results if r.render_s is not None]
+    done = sum(1 for r in results if r.status != JobStatus.FAILED)
+    print(
+        f"{done}/{len(results)} avatars in {total_s:.1f} s total; "
+        f"enqueue->start median {_fmt(_median(waits))} s (the first includes starting the worker); "
+        f"render median {_fmt(_median(renders))} s (the first includes loading the model)",
+        file=stdout,
+    )
+
+
+def _median(values: Sequence[float]) -> Optional[float]:
+    return statistics.median(values) if values else None
+
+
+def _fmt(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.2f}"

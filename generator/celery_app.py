@@ -1,0 +1,40 @@
+"""The worker's Celery app: the broker configuration of db.dispatch plus the generate task.
+
+Nothing is built at import time; `avatarbot worker` calls make_celery() with
+its settings and context. The broker is Redis in production and kombu's
+filesystem transport on the embedded default (see db.dispatch for how each
+redelivers unacknowledged messages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from celery import Celery
+
+from db import repositories as repo
+from db.dispatch import GENERATE_TASK, enqueue_generate, make_celery_app
+from db.settings import Settings
+from generator.tasks import run_generate
+
+if TYPE_CHECKING:
+    from generator.worker import WorkerContext
+
+
+def make_celery(settings: Settings, context: WorkerContext) -> Celery:
+    """A Celery app with the generate task bound to this worker's context."""
+    app = make_celery_app(settings, name="avatarbot-worker")
+
+    def requeue(job_ids: Sequence[int], countdown: float) -> None:
+        with context.session_factory() as session:
+            repo.mark_enqueued(session, job_ids)
+            session.commit()
+        enqueue_generate(app, job_ids, settings.queue_name, countdown=countdown)
+
+    @app.task(name=GENERATE_TASK, ignore_result=True, acks_late=True)
+    def generate(job_id: int) -> dict[str, list[int]]:
+        outcome = run_generate(context, int(job_id), requeue=requeue)
+        return {"claimed": outcome.claimed, "done": outcome.done, "failed": outcome.failed}
+
+    return app

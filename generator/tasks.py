@@ -1,0 +1,298 @@
+"""The generate task's body: claim -> render a batch -> store -> mark -> notify.
+
+Kept free of Celery so it can be tested directly; generator.celery_app wraps
+it in the registered task.
+
+How a job row becomes a RenderRequest (the contract with whoever creates jobs):
+- create / reroll: `spec` and `seed`;
+- variation: `spec` and `seed` of the original, `params.strength` (0..1) and
+  `params.variation_seed`;
+- mix: `spec`/`seed` are avatar A; the row named by `mix_parent_id` is avatar B;
+  `params.mix_ratio` (default 0.5);
+- photo: `params.source_image_key` names the uploaded picture in the image
+  store; `params.strength`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional
+
+from celery.exceptions import SoftTimeLimitExceeded
+from PIL import Image
+from sqlalchemy.exc import OperationalError
+
+from db import repositories as repo
+from db.errors import AvatarError, GenerationFailed, JobStateConflict, TransientGenerationError
+from db.models import Avatar
+from db.spec import AvatarSpec, parse_spec
+from generator.backends.base import GeneratorBackend, MixSource, RenderRequest
+from generator.time_limits import time_limits
+
+if TYPE_CHECKING:
+    from generator.worker import WorkerContext
+
+log = logging.getLogger(__name__)
+
+# Re-enqueue job ids after `countdown` seconds (a retry with backoff).
+Requeue = Callable[[Sequence[int], float], None]
+
+# Errors worth another attempt: the model said so, or the database connection dropped.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (TransientGenerationError, OperationalError)
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """What the task needs of a claimed row, detached from its session."""
+
+    id: int
+    spec: AvatarSpec
+    seed: int
+    kind: str
+    params: dict[str, Any]
+    mix_parent_id: Optional[int]
+    attempts: int
+
+    @classmethod
+    def from_row(cls, row: Avatar) -> ClaimedJob:
+        return cls(
+            id=row.id,
+            spec=parse_spec(dict(row.spec)),
+            seed=int(row.seed),
+            kind=str(row.kind),
+            params=dict(row.params or {}),
+            mix_parent_id=row.mix_parent_id,
+            attempts=int(row.attempts),
+        )
+
+
+@dataclass
+class GenerateOutcome:
+    """What one task run did, for logs and tests."""
+
+    claimed: list[int] = field(default_factory=list)
+    done: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    retried: list[int] = field(default_factory=list)
+
+
+def run_generate(context: WorkerContext, job_id: int, *, requeue: Requeue) -> GenerateOutcome:
+    """Render job `job_id` (and up to batch_size - 1 other queued jobs) unless it was already claimed."""
+    settings = context.settings
+    outcome = GenerateOutcome()
+    with context.session_factory() as session:
+        rows = repo.claim_jobs(
+            session, job_id, worker_id=context.worker_id, backend=settings.backend, limit=settings.batch_size
+        )
+        session.commit()
+        jobs = [ClaimedJob.from_row(row) for row in rows]
+    if not jobs:
+        # A redelivered or duplicate message: someone else has (or had) this job.
+        log.info("job %s is no longer queued; nothing to do", job_id)
+        return outcome
+    outcome.claimed = [job.id for job in jobs]
+    log.info("claimed jobs %s", outcome.claimed)
+
+    try:
+        backend = context.backend()
+        jobs, requests = _prepare(context, jobs, outcome)
+        if not jobs:
+            return outcome
+        with time_limits(
+            settings.task_soft_time_limit_s,
+            settings.task_time_limit_s,
+            on_hard_limit=lambda: _fail_jobs(
+                context, jobs, f"the render took longer than the hard limit of {settings.task_time_limit_s} s",
+                outcome,
+            ),
+        ):
+            images = backend.render(requests)
+        _finish(context, backend, jobs, images, outcome)
+    except TRANSIENT_ERRORS as exc:
+        log.warning("transient error on jobs %s: %s", outcome.claimed, exc)
+        _retry_or_fail(context, jobs, _short(exc), requeue, outcome)
+    except SoftTimeLimitExceeded:
+        _fail_jobs(
+            context, jobs, f"the render took longer than {settings.task_soft_time_limit_s} s and was stopped", outcome
+        )
+    except AvatarError as exc:
+        _fail_jobs(context, jobs, str(exc), outcome)
+    except Exception:  # the one edge handler of the worker: log it with an id, store a short error
+        error_id = secrets.token_hex(4)
+        log.exception("internal error %s while rendering jobs %s", error_id, outcome.claimed)
+        _fail_jobs(context, jobs, f"internal error (id {error_id})", outcome)
+    return outcome
+
+
+# -- requests -----------------------------------------------------------------
+
+
+def _prepare(
+    context: WorkerContext, jobs: Sequence[ClaimedJob], outcome: GenerateOutcome
+) -> tuple[list[ClaimedJob], list[RenderRequest]]:
+    """Build each job's request; a job that cannot be rendered fails alone, the rest go on."""
+    ready: list[ClaimedJob] = []
+    requests: list[RenderRequest] = []
+    for job in jobs:
+        try:
+            requests.append(_render_request(context, job))
+        except AvatarError as exc:
+            _fail_jobs(context, [job], str(exc), outcome)
+            continue
+        ready.append(job)
+    return ready, requests
+
+
+def _render_request(context: WorkerContext, job: ClaimedJob) -> RenderRequest:
+    params = job.params
+    if job.kind in ("create", "reroll"):
+        return RenderRequest(spec=job.spec, seed=job.seed, kind=job.kind)  # type: ignore[arg-type]
+    if job.kind == "variation":
+        return RenderRequest(
+            spec=job.spec,
+            seed=job.seed,
+            kind="variation",
+            strength=_param(params, "strength", float, job),
+            variation_seed=_param(params, "variation_seed", int, job),
+        )
+    if job.kind == "mix":
+        if job.mix_parent_id is None:
+            raise GenerationFailed(f"mix job {job.id} names no second avatar")
+        with context.session_factory() as session:
+            other = repo.get_job(session, job.mix_parent_id)
+            mix_with = MixSource(spec=parse_spec(dict(other.spec)), seed=int(other.seed))
+        return RenderRequest(
+            spec=job.spec,
+            seed=job.seed,
+            kind="mix",
+            mix_with=mix_with,
+            mix_ratio=float(params.get("mix_ratio", 0.5)),
+        )
+    if job.kind == "photo":
+        key = _param(params, "source_image_key", str, job)
+        try:
+            with Image.open(context.image_store.path(key)) as picture:
+                init_image = picture.convert("RGB")
+        except OSError as exc:
+            raise GenerationFailed(f"photo job {job.id}: the uploaded picture {key[:12]}… cannot be read") from exc
+        return RenderRequest(
+            spec=job.spec,
+            seed=job.seed,
+            kind="photo",
+            strength=_param(params, "strength", float, job),
+            init_image=init_image,
+        )
+    raise GenerationFailed(f"job {job.id} has an unknown kind {job.kind!r}")
+
+
+def _param(params: dict[str, Any], name: str, kind: type, job: ClaimedJob) -> Any:
+    if params.get(name) is None:
+        raise GenerationFailed(f"{job.kind} job {job.id} is missing its {name!r} parameter")
+    try:
+        return kind(params[name])
+    except (TypeError, ValueError) as exc:
+        raise GenerationFailed(f"{job.kind} job {job.id} has a bad {name!r}: {params[name]!r}") from exc
+
+
+# -- outcomes -----------------------------------------------------------------
+
+
+def _finish(
+    context: WorkerContext,
+    backend: GeneratorBackend,
+    jobs: Sequence[ClaimedJob],
+    images: Sequence[Image.Image],
+    outcome: GenerateOutcome,
+) -> None:
+    if len(images) != len(jobs):
+        raise GenerationFailed(f"the generator returned {len(images)} images for {len(jobs)} requests")
+    flags = _safety_flags(backend, len(images))
+    finished: list[tuple[int, str]] = []
+    with context.session_factory() as session:
+        for job, image, flagged in zip(jobs, images, flags, strict=True):
+            key = context.image_store.put_image(image, _metadata(job, backend))
+            row = repo.mark_done(session, job.id, image_key=key, model_version=backend.model_version, flagged=flagged)
+            finished.append((job.id, str(row.status)))
+        session.commit()
+    for job_id, status in finished:
+        _publish(context, job_id, status)
+        outcome.done.append(job_id)
+    log.info("finished jobs %s", [job_id for job_id, _ in finished])
+
+
+def _safety_flags(backend: GeneratorBackend, count: int) -> list[bool]:
+    # Optional on the protocol: a backend with a safety checker reports one flag per image of its last render.
+    flags = getattr(backend, "last_flags", None)
+    if flags is None:
+        return [False] * count
+    flags = [bool(flag) for flag in flags]
+    if len(flags) != count:
+        raise GenerationFailed(f"the generator returned {len(flags)} safety flags for {count} images")
+    return flags
+
+
+def _metadata(job: ClaimedJob, backend: GeneratorBackend) -> dict[str, str]:
+    return {
+        "spec": job.spec.to_json(),
+        "seed": str(job.seed),
+        "kind": job.kind,
+        "model": f"{backend.name} {backend.model_version}",
+        "job_id": str(job.id),
+    }
+
+
+def _fail_jobs(context: WorkerContext, jobs: Sequence[ClaimedJob], error: str, outcome: GenerateOutcome) -> None:
+    failed: list[int] = []
+    with context.session_factory() as session:
+        for job in jobs:
+            try:
+                repo.mark_failed(session, job.id, error)
+            except JobStateConflict:
+                continue  # already finished (e.g. by the hard-limit watchdog); leave it as it is
+            failed.append(job.id)
+        session.commit()
+    for job_id in failed:
+        _publish(context, job_id, "failed")
+        outcome.failed.append(job_id)
+    log.info("jobs %s failed: %s", failed, error)
+
+
+def _retry_or_fail(
+    context: WorkerContext, jobs: Sequence[ClaimedJob], error: str, requeue: Requeue, outcome: GenerateOutcome
+) -> None:
+    settings = context.settings
+    give_up = [job for job in jobs if job.attempts >= settings.max_attempts]
+    again = [job for job in jobs if job.attempts < settings.max_attempts]
+    with context.session_factory() as session:
+        for job in give_up:
+            repo.mark_failed(session, job.id, f"gave up after {job.attempts} attempts: {error}")
+        for job in again:
+            repo.release_job(session, job.id, error=error)
+        session.commit()
+    for job in give_up:
+        _publish(context, job.id, "failed")
+        outcome.failed.append(job.id)
+    if again:
+        attempts = max(job.attempts for job in again)
+        requeue([job.id for job in again], retry_delay(settings.retry_backoff_s, attempts, settings.queued_lease_s))
+        outcome.retried.extend(job.id for job in again)
+
+
+def retry_delay(backoff_s: float, attempts: int, lease_s: float) -> float:
+    """Exponential backoff, kept well inside the reconciler's lease so it never races the retry."""
+    return float(min(backoff_s * 2 ** max(attempts - 1, 0), lease_s / 2))
+
+
+def _publish(context: WorkerContext, job_id: int, status: str) -> None:
+    try:
+        context.notifier.publish(job_id, status)
+    except Exception:  # the job is committed; a lost notification must not fail the task
+        log.exception("could not publish the notification for job %s", job_id)
+
+
+def _short(exc: BaseException, limit: int = 300) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
