@@ -28,7 +28,7 @@ ATTRIBUTES: tuple[str, ...] = (
 # the "not chosen" null token, so value i has token i + 1).
 VALUES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "style": ("adventurer", "lorelei", "big-smile", "micah", "miniavs", "toon-head"),
+        "style": ("adventurer", "lorelei", "big-smile", "micah", "miniavs", "toon-head", "big-ears", "personas"),
         "hair": ("short", "long", "bun", "ponytail", "curly"),
         "hair_color": ("black", "brown", "blonde", "red", "pink", "blue", "purple", "green", "white"),
         "skin": ("light", "fair", "tan", "brown", "dark"),
@@ -40,36 +40,44 @@ VALUES: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 # Which values each style offers, per attribute. An attribute missing from a
-# style's entry means the style offers every value of it.
+# style's entry means the style offers every value of it. These follow what the
+# DiceBear styles can really draw (generator/dataset/styles.py maps every value
+# to the style's options, and tests/generator/test_dataset.py checks they agree):
+# e.g. every miniavs mouth smiles (and its eyes take the hair colour, so no pale
+# hair), big-smile cheeks are always rosy, toon-head and big-ears have no glasses.
 _STYLE_OFFERS: dict[str, dict[str, tuple[str, ...]]] = {
-    "adventurer": {
-        "hair": ("short", "long", "bun", "ponytail", "curly"),
-        "expression": ("happy", "neutral", "sad", "surprised", "wink"),
-        "accessory": ("none", "earrings", "flowers", "blush", "freckles"),
-    },
+    "adventurer": {},
     "lorelei": {
-        "hair": ("short", "long", "bun", "ponytail", "curly"),
-        "expression": ("happy", "neutral", "sad", "surprised"),
         "accessory": ("none", "earrings", "flowers", "freckles"),
     },
     "big-smile": {
-        "hair": ("short", "long", "bun", "ponytail", "curly"),
-        "expression": ("happy", "surprised", "wink"),
-        "accessory": ("none", "blush", "freckles"),
+        "hair": ("short", "long", "bun", "curly"),
+        "expression": ("happy", "neutral", "sad", "wink"),
+        "accessory": ("none",),
     },
     "micah": {
-        "hair": ("short", "long", "bun", "curly"),
-        "expression": ("happy", "neutral", "sad", "surprised"),
+        "hair": ("short", "long"),
+        "expression": ("happy", "sad", "surprised"),
         "accessory": ("none", "earrings"),
     },
     "miniavs": {
-        "hair": ("short", "long", "curly"),
-        "expression": ("happy", "neutral"),
+        "hair": ("short", "long", "ponytail", "curly"),
+        "hair_color": ("black", "brown", "red", "pink", "blue", "purple", "green"),
+        "expression": ("happy",),
         "accessory": ("none", "blush"),
     },
     "toon-head": {
-        "hair": ("short", "long", "bun", "curly"),
-        "expression": ("happy", "neutral", "sad", "surprised", "wink"),
+        "hair": ("short", "long", "bun"),
+        "expression": ("happy", "sad", "surprised", "wink"),
+        "glasses": ("none",),
+        "accessory": ("none",),
+    },
+    "big-ears": {
+        "expression": ("happy", "sad", "surprised"),
+        "glasses": ("none",),
+        "accessory": ("none", "blush", "freckles"),
+    },
+    "personas": {
         "accessory": ("none",),
     },
 }
