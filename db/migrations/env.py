@@ -6,10 +6,13 @@ db.migrate puts either an open `connection` or a `database_url` into
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.pool import NullPool
 
 from db.engine import make_engine
@@ -26,7 +29,44 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+# Any fixed number: the PostgreSQL advisory lock that lets one migrator run at a time.
+_PG_LOCK_KEY = 0x61766174  # "avat"
+
+
+@contextlib.contextmanager
+def one_migrator_at_a_time(connection: Connection) -> Iterator[None]:
+    """Several processes may start at once and all run `upgrade`: the others wait, then find
+    the database at head and do nothing (instead of failing on "table already exists")."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
+        connection.commit()  # the lock is the session's, not the transaction's
+        try:
+            yield
+        finally:
+            connection.rollback()
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_LOCK_KEY})
+            connection.commit()
+        return
+    database = connection.engine.url.database
+    if connection.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    import fcntl  # POSIX; SQLite files shared by processes live on Linux hosts and volumes here
+
+    with open(Path(database).with_name(Path(database).name + ".migrate-lock"), "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
 def configure_and_run(connection: Connection) -> None:
+    with one_migrator_at_a_time(connection):
+        _configure_and_run(connection)
+
+
+def _configure_and_run(connection: Connection) -> None:
     is_sqlite = connection.dialect.name == "sqlite"
     if is_sqlite:
         # Batch mode copies tables; foreign keys must be off while it does (outside a transaction).

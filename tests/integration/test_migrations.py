@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -87,3 +90,15 @@ def test_downgrade_to_base_and_up_again(empty_url: str) -> None:
     assert current_revision(empty_url) is None
     upgrade(empty_url)
     assert _tables(empty_url) == TABLES | {"alembic_version"}
+
+
+@pytest.mark.slow
+def test_processes_upgrading_at_once_all_succeed(empty_url: str) -> None:
+    # The CLI, a worker and a migrate job may all start together on a fresh database.
+    code = "import sys; from db.migrate import upgrade; upgrade(sys.argv[1])"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code, empty_url], stderr=subprocess.PIPE, text=True) for _ in range(3)
+    ]
+    failures = [p.stderr.read() for p in processes if p.wait(timeout=120) != 0]  # type: ignore[union-attr]
+    assert failures == []
+    assert current_revision(empty_url) == head_revision()
