@@ -39,6 +39,23 @@ class Settings(BaseSettings):
     backend: Literal["builtin", "stable-diffusion"] = "builtin"
     builtin_weights: Path = SHIPPED_WEIGHTS
     sd_checkpoint: Optional[Path] = None
+    # Stable Diffusion backend
+    # sd_checkpoint is a diffusers folder or one .safetensors/.ckpt file; a single file needs a local
+    # diffusers folder with the configs of its family (model_index.json, unet/, tokenizer/, ...).
+    sd_config_dir: Optional[Path] = None
+    # None: detect from model_index.json (and "turbo" in the name).
+    sd_family: Optional[Literal["sd15", "sdxl", "sd-turbo", "sdxl-turbo"]] = None
+    sd_image_size: Optional[int] = Field(default=None, ge=16, le=2048)  # None: the family's default
+    sd_scheduler: Optional[str] = None  # e.g. "euler-a", "dpm++-2m-karras"; None: the checkpoint's own
+    # LoRA adapter files and their weights, as JSON in the environment: {"/models/chibi.safetensors": 0.8}
+    sd_loras: dict[str, float] = Field(default_factory=dict)
+    sd_compile: bool = False  # torch.compile the UNet (slow first render, faster after)
+    sd_channels_last: bool = False
+    # Safety hook "package.module:function" (PIL images -> list of bools, True = flagged); runs as well
+    # as the checkpoint's own safety checker, and alone when the checkpoint has none.
+    sd_safety_hook: Optional[str] = None
+    sd_photo_strength: float = Field(default=0.6, gt=0.0, le=1.0)  # photo -> avatar, when a job gives none
+    sd_banned_words: list[str] = Field(default_factory=list)  # removed from details, on top of the built-in list
     device: str = "cpu"
     num_inference_steps: Optional[int] = None  # None: the backend's default
     guidance_scale: Optional[float] = None

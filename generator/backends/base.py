@@ -44,7 +44,12 @@ class RenderRequest:
 
 @runtime_checkable
 class GeneratorBackend(Protocol):
-    """What the worker needs of a generator. Loaded once per worker process."""
+    """What the worker needs of a generator. Loaded once per worker process.
+
+    Optional (not part of the runtime check): a backend with a safety check sets
+    `last_flags: list[bool]` after each `render`, one per image, True meaning
+    "send to moderators (flagged), do not post"; absent or None means nothing flagged.
+    """
 
     @property
     def name(self) -> str:
