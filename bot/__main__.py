@@ -1,7 +1,13 @@
-"""`python -m bot`: run the Discord bot with settings from the environment."""
+"""`python -m bot`: run the Discord bot; `python -m bot commands`: print the commands it syncs.
+
+Settings come from the AVATARBOT_* environment variables.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
 import logging
 import sys
 
@@ -9,10 +15,31 @@ from db.errors import AvatarError
 from db.settings import Settings
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="The avatar studio's Discord bot.")
+    parser.add_argument(
+        "action",
+        nargs="?",
+        default="run",
+        choices=("run", "commands"),
+        help="run: log in and serve (default); commands: print the JSON array of commands the bot "
+        "would sync, without a token or network",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    if args.action == "commands":
+        from bot.command_payloads import bot_command_payloads
+
+        payloads = asyncio.run(bot_command_payloads(settings))
+        sys.stdout.buffer.write(json.dumps(payloads, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
+        return 0
+
     from bot.app import run_bot
 
-    settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         run_bot(settings)

@@ -1,12 +1,21 @@
-"""Bot factory and runner: everything is built from settings passed in, nothing at import."""
+"""Bot factory and runner: everything is built from what is passed in, nothing at import."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any, Optional
 
 import discord
-from discord.ext import commands
+from discord import app_commands
+from discord.http import Route
+from sqlalchemy.orm import Session
 
+from bot.commands import add_commands
+from bot.i18n import AvatarTranslator
+from bot.replies import reply_with_error
+from bot.services import BotServices
+from bot.views import DYNAMIC_ITEMS
 from db.errors import AvatarError
 from db.settings import Settings
 
@@ -17,22 +26,77 @@ class MissingToken(AvatarError):
     """The bot cannot log in without a token."""
 
 
-class AvatarBot(commands.Bot):
-    """The Discord client. It receives its settings in the constructor (see discord.py's
-    examples/advanced_startup.py); cogs are loaded in setup_hook."""
+class AvatarTree(app_commands.CommandTree):
+    """The command tree; its on_error is the one error edge of every command."""
 
-    def __init__(self, settings: Settings) -> None:
-        intents = discord.Intents.default()
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents)
-        self.settings = settings
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        await reply_with_error(interaction, error)
+
+
+class AvatarBot(discord.Client):
+    """The Discord client. It receives its services in the constructor (see discord.py's
+    examples/advanced_startup.py); the commands are on its tree from the start, and
+    setup_hook (run at login) installs the translator."""
+
+    def __init__(self, services: BotServices, *, http_base: Optional[str] = None) -> None:
+        # Slash commands and buttons need no privileged intents; guilds keeps channels resolvable.
+        super().__init__(intents=discord.Intents(guilds=True), application_id=services.settings.discord_application_id)
+        self.services = services
+        self.tree = AvatarTree(self)
+        add_commands(self.tree, services)
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self._http_base = http_base
+        self._previous_http_base: Optional[str] = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    async def install_translator(self) -> None:
+        if self.tree.translator is None:
+            await self.tree.set_translator(AvatarTranslator())
 
     async def setup_hook(self) -> None:
-        log.info("bot set up; application commands arrive with the Discord bot issue")
+        await self.install_translator()
+
+    async def login(self, token: str) -> None:
+        if self._http_base is not None:
+            # discord.py keeps the REST base on its Route class; it is put back in close().
+            self._previous_http_base = Route.BASE
+            Route.BASE = self._http_base
+        await super().login(token)
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            if self._previous_http_base is not None:
+                Route.BASE = self._previous_http_base
+                self._previous_http_base = None
 
 
-def build_bot(settings: Settings) -> AvatarBot:
-    """Build the bot without connecting, so tests and operators can drive it offline."""
-    return AvatarBot(settings)
+def build_bot(
+    settings: Settings,
+    *,
+    session_factory: Optional[Callable[[], Session]] = None,
+    producer: Optional[Any] = None,
+    notifier: Optional[Any] = None,
+    image_store: Optional[Any] = None,
+    http_base: Optional[str] = None,
+) -> AvatarBot:
+    """Build the bot without connecting, so tests and operators can drive it offline.
+
+    `http_base` points the REST calls somewhere other than Discord (e.g. a local stand-in:
+    "http://127.0.0.1:PORT/api/v10"); it takes effect at login and is undone at close.
+    """
+    services = BotServices(
+        settings=settings,
+        session_factory=session_factory,
+        producer=producer,
+        notifier=notifier,
+        image_store=image_store,
+    )
+    return AvatarBot(services, http_base=http_base)
 
 
 def run_bot(settings: Settings) -> None:

@@ -1,0 +1,48 @@
+"""Answering interactions: deferring inside Discord's 3-second window, and reporting errors.
+
+Discord decides whether a deferred reply is ephemeral when it is deferred, and the first
+follow-up replaces the "thinking" message with that visibility. So an error after a public
+deferral deletes the public placeholder and sends the error ephemerally instead.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bot.errors import describe_error
+
+log = logging.getLogger(__name__)
+
+# Keys in Interaction.extras (a per-interaction dict discord.py provides for this).
+_PUBLIC_PLACEHOLDER = "avatarbot_public_placeholder"
+
+
+async def defer_thinking(interaction: discord.Interaction, *, ephemeral: bool) -> None:
+    """Acknowledge now ("thinking..."); the real answer follows within the token's 15 minutes."""
+    await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    interaction.extras[_PUBLIC_PLACEHOLDER] = not ephemeral
+
+
+def placeholder_answered(interaction: discord.Interaction) -> None:
+    """Call after the public placeholder was replaced by a real answer."""
+    interaction.extras[_PUBLIC_PLACEHOLDER] = False
+
+
+async def reply_with_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Tell the user what went wrong, ephemerally, whether or not the interaction was answered."""
+    message = describe_error(error, interaction.locale)
+    if interaction.type is discord.InteractionType.autocomplete:
+        return  # autocomplete can only answer with choices; describe_error logged anything unexpected
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(message, ephemeral=True)
+            return
+        if interaction.extras.get(_PUBLIC_PLACEHOLDER):
+            await interaction.delete_original_response()
+            placeholder_answered(interaction)
+        await interaction.followup.send(message, ephemeral=True)
+    except discord.HTTPException:
+        # The token may have expired or Discord may be down; unexpected errors are already logged.
+        log.warning("could not report an error to the user of interaction %s", interaction.id)
