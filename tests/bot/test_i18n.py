@@ -1,0 +1,41 @@
+"""Both languages are complete, and replies format in each."""
+
+from __future__ import annotations
+
+import string
+
+import discord
+
+from bot import i18n
+from bot.errors import Refusal, describe_error
+from db.errors import NotFound
+from db.vocabulary import VOCABULARY
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_reply_has_both_languages_with_the_same_fields() -> None:
+    for key in i18n.reply_keys():
+        assert set(i18n.reply_languages(key)) == {i18n.ENGLISH, i18n.CHINESE}, key
+        english, chinese = (i18n._REPLIES[key][lang] for lang in (i18n.ENGLISH, i18n.CHINESE))
+        assert _fields(english) == _fields(chinese), key
+
+
+def test_every_vocabulary_value_has_a_chinese_label() -> None:
+    for attribute in VOCABULARY.attributes:
+        for value in VOCABULARY.values[attribute]:
+            assert i18n.choice_label(discord.Locale.chinese, value) != value, (attribute, value)
+
+
+def test_locale_picks_the_language() -> None:
+    assert i18n.text(discord.Locale.chinese, "forget.cancel") == "取消"
+    assert i18n.text(discord.Locale.taiwan_chinese, "forget.cancel") == "Cancel"
+    assert i18n.text("fr", "forget.cancel") == "Cancel"
+
+
+def test_errors_are_worded_for_the_user() -> None:
+    assert describe_error(Refusal("error.mix_same"), "zh-CN") == "请选择两个不同的头像来混合。"
+    assert describe_error(NotFound("avatar 5 does not exist"), "en-US") == "avatar 5 does not exist"
+    assert str(Refusal("error.strength", low=0.05, high=1.0)) == "Strength must be a number from 0.05 to 1.0."
