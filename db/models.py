@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from db.spec import AvatarSpec
+from db.spec import AvatarSpec, parse_spec
 
 
 def utcnow() -> datetime:
@@ -207,7 +207,8 @@ class Avatar(Base):
 
     @property
     def avatar_spec(self) -> AvatarSpec:
-        return AvatarSpec.model_validate(self.spec)
+        """The stored spec, validated again (InvalidSpec if the vocabulary has since dropped a value)."""
+        return parse_spec(self.spec)
 
     @property
     def finished(self) -> bool:
