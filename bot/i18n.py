@@ -287,6 +287,40 @@ _REPLIES: Mapping[str, Mapping[str, str]] = MappingProxyType(
             ENGLISH: "A channel cannot be allowed and blocked at once.",
             CHINESE: "同一个频道不能同时被允许和禁用。",
         },
+        "error.banned": {
+            ENGLISH: "You cannot use the avatar bot: a moderator has banned you from it.",
+            CHINESE: "你无法使用头像机器人：版主已禁止你使用。",
+        },
+        "error.channel_disabled": {
+            ENGLISH: "The avatar bot is switched off in this channel; try another channel of this server.",
+            CHINESE: "此频道已关闭头像机器人，请到本服务器的其他频道使用。",
+        },
+        "error.backend_not_allowed": {
+            ENGLISH: "This server does not allow the {backend} generator.",
+            CHINESE: "本服务器不允许使用 {backend} 生成器。",
+        },
+        "error.style_not_allowed": {
+            ENGLISH: "This server allows only these styles: {allowed}.",
+            CHINESE: "本服务器只允许这些风格：{allowed}。",
+        },
+        "error.too_many_running": {
+            ENGLISH: "You already have {active} avatar(s) waiting or being made, and the limit is {limit} at once. "
+            "Try again when they are done.",
+            CHINESE: "你已有 {active} 个头像在排队或生成中，同时最多 {limit} 个。请等它们完成后再试。",
+        },
+        "error.daily_limit": {
+            ENGLISH: "You have made {used} of your {limit} avatars for today. You can make more {reset}.",
+            CHINESE: "你今天已生成 {used} 个头像，每日上限为 {limit} 个。下次可生成时间：{reset}。",
+        },
+        "create.queued": {
+            ENGLISH: "Making {count} avatar(s): {spec}. Place in the queue: {place}.",
+            CHINESE: "正在生成 {count} 个头像：{spec}。排队位置：第 {place} 位。",
+        },
+        "create.no_workers": {
+            ENGLISH: "No generator is online right now; your request keeps its place until one starts.",
+            CHINESE: "目前没有在线的生成器；你的请求会保留排队位置，直到生成器启动。",
+        },
+        "spec.anything": {ENGLISH: "anything", CHINESE: "随机"},
         "styles.title": {ENGLISH: "Styles", CHINESE: "风格一览"},
         "styles.every": {ENGLISH: "every {attribute}", CHINESE: "所有{attribute}"},
         "forget.confirm": {

@@ -106,6 +106,18 @@ def suggest_values(
     return [app_commands.Choice(name=locale_str(v), value=v) for v in matches[:MAX_CHOICES]]
 
 
+def describe_spec(spec: AvatarSpec, locale: discord.Locale | str | None) -> str:
+    """What was asked, in the user's language ("anything" when nothing was chosen)."""
+    parts = [
+        f"{i18n.attribute_label(locale, a, ATTRIBUTE_LABELS[a])} {i18n.choice_label(locale, getattr(spec, a))}"
+        for a in VOCABULARY.attributes
+        if getattr(spec, a) is not None
+    ]
+    if spec.seed is not None:
+        parts.append(f"seed {spec.seed}")
+    return ", ".join(parts) or i18n.text(locale, "spec.anything")
+
+
 @dataclass(frozen=True)
 class CreateRequest:
     """What /avatar create was asked: the validated spec and how to show the result."""

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from sqlalchemy.orm import Session
 
+from bot.studio import Studio
 from db.settings import Settings
 
 # Backends whose generator reads free text (the `details` option is offered only for them).
@@ -30,3 +31,9 @@ class BotServices:
     @property
     def backend_uses_text(self) -> bool:
         return self.settings.backend in TEXT_BACKENDS
+
+    def studio(self) -> Optional[Studio]:
+        """The database-and-queue work, where both are configured."""
+        if self.session_factory is None or self.producer is None:
+            return None
+        return Studio(self.settings, self.session_factory, self.producer)

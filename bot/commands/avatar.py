@@ -1,12 +1,14 @@
 """`/avatar`: what a community member does.
 
 Each handler first checks its options (a mistake gets an ephemeral message at once), then
-defers inside Discord's 3-second window and does the slow work. The work that needs the job
-database and the queue is wired in a later change; until then those handlers say so.
+defers inside Discord's 3-second window and does the slow work in a thread (bot.studio).
+`create` is wired to the database and the queue; the other handlers that need them are not
+yet, and say so.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Optional
 
 import discord
@@ -16,9 +18,10 @@ from discord.app_commands import locale_str
 from bot import i18n
 from bot.commands.create import build_create_command
 from bot.errors import Refusal, not_available_yet
-from bot.options import parse_create_options
-from bot.replies import defer_thinking
+from bot.options import describe_spec, parse_create_options
+from bot.replies import defer_thinking, placeholder_answered
 from bot.services import BotServices
+from bot.studio import CreateOrder
 from bot.views import forget_me_view
 from db.vocabulary import ATTRIBUTE_LABELS, VOCABULARY
 
@@ -36,12 +39,36 @@ class AvatarCommands(app_commands.Group):
     def __init__(self, services: BotServices) -> None:
         super().__init__(name=locale_str("avatar"), description=locale_str("Make cute chibi avatars"))
         self.services = services
+        self.studio = services.studio()
         self.add_command(build_create_command(self._create, with_details=services.backend_uses_text))
 
     async def _create(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
         request = parse_create_options(options)
+        if self.studio is None:
+            raise not_available_yet()
+        order = CreateOrder(
+            owner_id=interaction.user.id,
+            spec=request.spec,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            private=request.private,
+        )
         await defer_thinking(interaction, ephemeral=request.private)
-        raise not_available_yet()
+        queued = await asyncio.to_thread(self.studio.create, order)
+        locale = interaction.locale
+        lines = [
+            i18n.text(
+                locale,
+                "create.queued",
+                count=len(queued.job_ids),
+                spec=describe_spec(request.spec, locale),
+                place=queued.ahead + 1,
+            )
+        ]
+        if queued.workers == 0:
+            lines.append(i18n.text(locale, "create.no_workers"))
+        await interaction.edit_original_response(content="\n".join(lines))
+        placeholder_answered(interaction)
 
     @app_commands.command(name=locale_str("reroll"), description=locale_str("Make an avatar again with a new seed"))
     @app_commands.describe(avatar=locale_str("Avatar id (default: your last avatar)"))
