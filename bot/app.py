@@ -16,7 +16,11 @@ from bot.i18n import AvatarTranslator
 from bot.replies import reply_with_error
 from bot.services import BotServices
 from bot.views import DYNAMIC_ITEMS
+from db.dispatch import make_producer
+from db.engine import make_engine, make_session_factory
 from db.errors import AvatarError
+from db.images import ImageStore
+from db.notify import make_notifier
 from db.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -99,6 +103,21 @@ def build_bot(
     return AvatarBot(services, http_base=http_base)
 
 
+def build_bot_from_settings(settings: Settings) -> AvatarBot:
+    """The bot with its database, queue producer, notifier and image store, as configured.
+
+    The schema must be at head already (`avatarbot db upgrade`); nothing connects until used.
+    """
+    session_factory = make_session_factory(make_engine(settings.resolved_database_url))
+    return build_bot(
+        settings,
+        session_factory=session_factory,
+        producer=make_producer(settings),
+        notifier=make_notifier(settings, session_factory),
+        image_store=ImageStore(settings.resolved_image_dir),
+    )
+
+
 def run_bot(settings: Settings) -> None:
     """Log in and run until stopped."""
     if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
@@ -106,5 +125,5 @@ def run_bot(settings: Settings) -> None:
             "no Discord bot token: set AVATARBOT_DISCORD_TOKEN "
             "(Discord developer portal -> your application -> Bot -> Reset Token)"
         )
-    bot = build_bot(settings)
+    bot = build_bot_from_settings(settings)
     bot.run(settings.discord_token.get_secret_value(), log_handler=None)

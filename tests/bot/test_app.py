@@ -26,3 +26,17 @@ def test_python_m_bot_exits_2_with_one_line(tmp_path) -> None:
 def test_build_bot_does_not_connect() -> None:
     bot = build_bot(Settings())
     assert not bot.is_ready() and bot.settings.backend == "builtin"
+
+
+def test_build_bot_from_settings_wires_the_database_and_queue(tmp_path) -> None:
+    from bot.app import build_bot_from_settings
+
+    bot = build_bot_from_settings(Settings(data_dir=tmp_path, broker_url="filesystem"))
+    services = bot.services
+    assert services.session_factory is not None and services.producer is not None
+    assert services.notifier is not None and services.image_store is not None
+    assert services.studio() is not None
+    engine = services.session_factory.kw["bind"]
+    assert str(engine.url).endswith("avatarbot.sqlite3")
+    engine.dispose()
+    services.producer.close()
