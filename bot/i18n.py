@@ -128,7 +128,7 @@ _ZH_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
         "How far to move from the original (0.05 to 1)": "与原图的差别有多大（0.05 到 1）",
         "First avatar id": "第一个头像的编号",
         "Second avatar id": "第二个头像的编号",
-        "Your photo (PNG or JPEG)": "你的照片（PNG 或 JPEG）",
+        "Your photo (PNG, JPEG or WebP)": "你的照片（PNG、JPEG 或 WebP）",
         "Page number": "页码",
         "Why (kept in the moderation log)": "原因（记录在审核日志中）",
         "The user": "用户",
@@ -260,8 +260,8 @@ _REPLIES: Mapping[str, Mapping[str, str]] = MappingProxyType(
             CHINESE: "请选择两个不同的头像来混合。",
         },
         "error.photo": {
-            ENGLISH: "The photo must be a PNG or JPEG file of at most {max_mib} MiB.",
-            CHINESE: "照片必须是不超过 {max_mib} MiB 的 PNG 或 JPEG 文件。",
+            ENGLISH: "The photo must be a PNG, JPEG or WebP file of at most {max_mib} MB.",
+            CHINESE: "照片必须是不超过 {max_mib} MB 的 PNG、JPEG 或 WebP 文件。",
         },
         "error.strength": {
             ENGLISH: "Strength must be a number from {low} to {high}.",

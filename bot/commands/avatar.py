@@ -23,13 +23,13 @@ from bot.replies import defer_thinking, placeholder_answered
 from bot.services import BotServices
 from bot.studio import CreateOrder
 from bot.views import forget_me_view
+from db.uploads import MAX_UPLOAD_BYTES
 from db.vocabulary import ATTRIBUTE_LABELS, VOCABULARY
 
 MIN_STRENGTH = 0.05
 MAX_STRENGTH = 1.0
-# What /avatar photo accepts (Discord's default upload limit is 10 MiB).
-PHOTO_TYPES = ("image/png", "image/jpeg")
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
+# A first look at /avatar photo's attachment before deferring; db.uploads checks the bytes.
+PHOTO_TYPES = ("image/png", "image/jpeg", "image/webp")
 
 Strength = app_commands.Range[float, MIN_STRENGTH, MAX_STRENGTH]
 AvatarId = app_commands.Range[int, 1]
@@ -97,7 +97,7 @@ class AvatarCommands(app_commands.Group):
 
     @app_commands.command(name=locale_str("photo"), description=locale_str("Turn a photo into a chibi avatar"))
     @app_commands.describe(
-        image=locale_str("Your photo (PNG or JPEG)"),
+        image=locale_str("Your photo (PNG, JPEG or WebP)"),
         strength=locale_str("How far to move from the original (0.05 to 1)"),
     )
     async def photo(
@@ -105,8 +105,8 @@ class AvatarCommands(app_commands.Group):
     ) -> None:
         _check_strength(strength)
         content_type = (image.content_type or "").split(";")[0].strip().lower()
-        if content_type not in PHOTO_TYPES or image.size > MAX_PHOTO_BYTES:
-            raise Refusal("error.photo", max_mib=MAX_PHOTO_BYTES // (1024 * 1024))
+        if content_type not in PHOTO_TYPES or image.size > MAX_UPLOAD_BYTES:
+            raise Refusal("error.photo", max_mib=MAX_UPLOAD_BYTES // (1024 * 1024))
         await defer_thinking(interaction, ephemeral=False)
         raise not_available_yet()
 

@@ -189,3 +189,29 @@ async def test_sync_sends_what_python_m_bot_commands_prints(offline_bot, fake_di
     put = await fake_discord.wait_for("PUT", rf"/applications/{APPLICATION_ID}/commands")
     assert put.json == await command_payloads(offline_bot.tree)
     assert any(c["name_localizations"] == {"zh-CN": "头像"} for c in put.json)
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "size"), [("cat.gif", "image/gif", 1000), ("big.png", "image/png", 11 << 20)]
+)
+async def test_a_photo_that_cannot_be_used_is_refused_before_deferring(
+    offline_bot, fake_discord: FakeDiscord, filename, content_type, size
+) -> None:
+    attachment_id = "1300000000000000001"
+    resolved = {
+        "attachments": {
+            attachment_id: {
+                "id": attachment_id,
+                "filename": filename,
+                "size": size,
+                "url": f"https://cdn.discordapp.com/attachments/1/2/{filename}",
+                "proxy_url": f"https://media.discordapp.net/attachments/1/2/{filename}",
+                "content_type": content_type,
+            }
+        }
+    }
+    payload = command("avatar", "photo", {"image": attachment_id}, resolved=resolved, option_types={"image": 11})
+    feed(offline_bot, payload)
+    reply = await fake_discord.wait_for("POST", CALLBACK)
+    assert reply.callback_type == CHANNEL_MESSAGE and reply.flags & EPHEMERAL
+    assert reply.content == "The photo must be a PNG, JPEG or WebP file of at most 10 MB."
