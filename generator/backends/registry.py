@@ -26,8 +26,15 @@ def _load_builtin(settings: Settings) -> GeneratorBackend:
     )
 
 
+def _load_stable_diffusion(settings: Settings) -> GeneratorBackend:
+    from generator.backends.stable_diffusion.backend import StableDiffusionBackend
+
+    return StableDiffusionBackend.from_settings(settings)
+
+
 LOADERS: dict[str, BackendLoader] = {
     "builtin": _load_builtin,
+    "stable-diffusion": _load_stable_diffusion,
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from typing import Optional
 
 import torch
 from diffusers import DiffusionPipeline, StableDiffusionPipeline, StableDiffusionXLPipeline
+from diffusers.loaders.single_file_utils import SingleFileComponentError
 from safetensors import SafetensorError, safe_open
 
 from generator.backends.stable_diffusion.errors import (
@@ -106,6 +108,11 @@ def inspect_single_file(path: Path) -> Mapping[str, tuple[int, ...]]:
             if not isinstance(state, dict):
                 raise NotACheckpoint(f"{path} holds a {type(state).__name__}, not a dictionary of weights")
             shapes = {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
+    except pickle.UnpicklingError as exc:
+        raise NotACheckpoint(
+            f"{path} is not a readable checkpoint file: it is damaged, or a pickle holding more than weights "
+            "(such files can run code, so they are refused; convert it to .safetensors)"
+        ) from exc
     except (SafetensorError, OSError, RuntimeError, ValueError, EOFError) as exc:
         raise NotACheckpoint(f"{path} is not a readable checkpoint file: {_first_line(exc)}") from exc
     if not any(key.startswith(_UNET_PREFIX) for key in shapes):
@@ -181,7 +188,7 @@ def load_model(options: SDOptions) -> LoadedModel:
             checker = load_checkpoint_checker(config_root, options.device, dtype)
     except CheckpointError:
         raise
-    except (OSError, ValueError, KeyError, RuntimeError, TypeError, SafetensorError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError, TypeError, SafetensorError, SingleFileComponentError) as exc:
         raise NotACheckpoint(f"{source} cannot be loaded as a {defaults.label} checkpoint: {_first_line(exc)}") from exc
     if options.scheduler:
         pipe.scheduler = make_scheduler(options.scheduler, pipe.scheduler.config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import zipfile
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ def read_lora(path: Path) -> dict[str, torch.Tensor]:
             state = torch.load(path, map_location="cpu", weights_only=True)
             if isinstance(state, dict):
                 return state
-    except (SafetensorError, OSError, RuntimeError, ValueError) as exc:
+    except (SafetensorError, OSError, RuntimeError, ValueError, pickle.UnpicklingError) as exc:
         raise NotACheckpoint(f"LoRA file {path} cannot be read: {exc}") from exc
     raise NotACheckpoint(f"LoRA file {path} is not a .safetensors or PyTorch weights file")
 
