@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--edge-weight", type=float, default=0.5)
     parser.add_argument("--limit", type=int, default=20000, help="training images held in memory")
     parser.add_argument("--save-every", type=int, default=200)
+    parser.add_argument("--reload-every", type=int, default=250, help="re-read the data (a render may be running)")
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args(argv)
     if args.threads:
@@ -118,13 +119,19 @@ def main(argv: list[str] | None = None) -> None:
         losses, start = ckpt.losses, ckpt.step
 
     images, _ = load_split(args.data, "train", sizes.image_size, limit=args.limit)
-    val_images, _ = load_split(args.data, "val", sizes.image_size, limit=64)
+    try:
+        val_images, _ = load_split(args.data, "val", sizes.image_size, limit=64)
+    except FileNotFoundError:  # the render may not have reached the validation split yet
+        val_images = images[-64:]
     print(f"autoencoder {sizes}: {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters, "
           f"{len(images)} training images")
     rng = np.random.default_rng(start)
     vae.train()
 
     def train_step(step: int) -> float:
+        nonlocal images
+        if args.reload_every and step % args.reload_every == 0 and step > start and len(images) < args.limit:
+            images, _ = load_split(args.data, "train", sizes.image_size, limit=args.limit)  # render still running
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, run["steps"], run["lr"], warmup=100)
         x = random_crops(images, run["batch"], run["crop"], rng)

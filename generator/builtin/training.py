@@ -154,8 +154,12 @@ def synthetic_split(split: str, size: int, n: int) -> tuple[np.ndarray, np.ndarr
     from db.vocabulary import ATTRIBUTES, VOCABULARY
 
     rng = np.random.default_rng({"train": 0, "val": 1, "test": 2}.get(split, 3))
-    sizes = VOCABULARY.sizes()
-    tokens = np.stack([rng.integers(1, sizes[i], n) for i in range(len(ATTRIBUTES))], axis=1).astype(np.int64)
+    rows = []
+    for _ in range(n):  # like the real sampler: a style, then values that style offers
+        style = VOCABULARY.styles[rng.integers(len(VOCABULARY.styles))]
+        chosen = {a: VOCABULARY.offered(style, a)[rng.integers(len(VOCABULARY.offered(style, a)))] for a in ATTRIBUTES}
+        rows.append(VOCABULARY.tokens(chosen))
+    tokens = np.array(rows, dtype=np.int64)
     yy, xx = np.mgrid[0:size, 0:size] / size
     images = np.empty((n, size, size, 3), dtype=np.uint8)
     palette = np.random.default_rng(42).integers(40, 255, (64, 3))
