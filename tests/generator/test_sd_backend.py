@@ -225,6 +225,14 @@ def test_safety_hook_from_settings_flags_images(models: dict[str, Path]) -> None
         StableDiffusionBackend.from_settings(settings.model_copy(update={"sd_safety_hook": "no_such_module:check"}))
 
 
+def test_compile_and_channels_last_options(models: dict[str, Path]) -> None:
+    tuned = StableDiffusionBackend.load(_options(models["folder"], compile=True, channels_last=True))
+    unet = tuned.pipeline.unet
+    assert unet._compiled_call_impl is not None  # compiled lazily, on the first render
+    assert unet.conv_in.weight.is_contiguous(memory_format=torch.channels_last)
+    assert tuned.render([]) == [] and tuned.last_flags == []
+
+
 def test_removed_detail_words_are_reported(backend: StableDiffusionBackend) -> None:
     spec = parse_spec({"hair": "bun", "details": "nude, with a tiny hat"})
     backend.render([RenderRequest(spec=spec, seed=1), RenderRequest(spec=SPEC, seed=1)])

@@ -103,6 +103,9 @@ class StableDiffusionBackend:
     def render(self, requests: Sequence[RenderRequest]) -> list[Image.Image]:
         self.last_flags = None
         self.last_removed_words = None
+        if not requests:
+            self.last_flags, self.last_removed_words = [], []
+            return []
         items = [self._prepare(request) for request in requests]
         images: list[Optional[Image.Image]] = [None] * len(items)
         text_indices = [i for i, item in enumerate(items) if item.photo is None]
