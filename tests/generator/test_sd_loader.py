@@ -199,3 +199,12 @@ def test_inspect_reads_only_the_header(tmp_path: Path) -> None:
     path = tmp_path / "big.safetensors"
     save_file({UNET_KEY: torch.zeros(8, 768), "first_stage_model.x": torch.zeros(2)}, str(path))
     assert inspect_single_file(path)[UNET_KEY] == (8, 768)
+
+
+def test_a_folder_with_only_fp16_weights_loads(tmp_path: Path) -> None:
+    from generator.backends.stable_diffusion.tiny import build_tiny_pipeline
+
+    build_tiny_pipeline("sd15", workdir=tmp_path / "work").save_pretrained(tmp_path / "half", variant="fp16")
+    assert not (tmp_path / "half" / "unet" / "diffusion_pytorch_model.safetensors").exists()
+    loaded = load_model(SDOptions(checkpoint=tmp_path / "half", image_size=32, steps=2))
+    assert loaded.pipe.unet.dtype == torch.float32  # fp16 files, float32 on the CPU

@@ -146,6 +146,13 @@ def _check_matches_config(path: Path, shapes: Mapping[str, tuple[int, ...]], con
         )
 
 
+def _weights_variant(folder: Path) -> Optional[str]:
+    """ "fp16" for folders that ship only half-precision weights (as many SDXL downloads do)."""
+    unet = folder / "unet"
+    plain = [*unet.glob("diffusion_pytorch_model.safetensors"), *unet.glob("diffusion_pytorch_model.bin")]
+    return "fp16" if not plain and any(unet.glob("diffusion_pytorch_model.fp16.*")) else None
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -184,7 +191,9 @@ def load_model(options: SDOptions) -> LoadedModel:
                     str(source), config=str(config_root), local_files_only=True, dtype=dtype, **no_checker
                 )
             else:
-                pipe = pipeline_class.from_pretrained(str(source), local_files_only=True, dtype=dtype, **no_checker)
+                pipe = pipeline_class.from_pretrained(
+                    str(source), local_files_only=True, dtype=dtype, variant=_weights_variant(source), **no_checker
+                )
             checker = load_checkpoint_checker(config_root, options.device, dtype)
     except CheckpointError:
         raise
