@@ -171,6 +171,8 @@ class Avatar(Base):
         # The polling notifier: recently finished jobs.
         Index("ix_avatars_finished_at", "finished_at"),
         Index("ix_avatars_request_id", "request_id"),
+        # The bot's delivery sweep: finished jobs nobody has been shown yet.
+        Index("ix_avatars_delivered_at", "delivered_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -202,6 +204,11 @@ class Avatar(Base):
     # Last time a broker message for this job was sent (the reconciler's lease).
     enqueued_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # When the bot put the finished result in front of moderators instead of showing it (review).
+    held_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # The moderators' copy in the review channel, so a decision can be marked on it.
+    review_channel_id: Mapped[Optional[int]] = mapped_column(BigInteger)
+    review_message_id: Mapped[Optional[int]] = mapped_column(BigInteger)
     worker_id: Mapped[Optional[str]] = mapped_column(String(255))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -261,3 +268,32 @@ class ModerationAction(Base):
     guild_id: Mapped[Optional[int]] = mapped_column(BigInteger)
     reason: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InteractionReply(Base):
+    """How the bot answers one request (the `count` jobs sharing a request id): the Discord
+    interaction's token, valid 15 minutes, lets it edit its reply or send follow-ups, even after
+    a restart. The token is a secret: it is never logged and is cleared once it has expired.
+    """
+
+    __tablename__ = "interaction_replies"
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    application_id: Mapped[int] = mapped_column(BigInteger)
+    token: Mapped[Optional[str]] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The message to edit: None is the interaction's original response.
+    message_id: Mapped[Optional[int]] = mapped_column(BigInteger)
+    ephemeral: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    guild_id: Mapped[Optional[int]] = mapped_column(BigInteger)
+    channel_id: Mapped[Optional[int]] = mapped_column(BigInteger)
+    locale: Mapped[str] = mapped_column(String(16))
+    # The first line of the reply ("Making 2 avatars: ..."), kept for progress edits.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    # When the reply stopped showing progress (a result or notice replaced it).
+    answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:  # never the token
+        return f"<InteractionReply request={self.request_id} user={self.user_id} expires={self.expires_at:%H:%M:%S}>"

@@ -5,6 +5,19 @@ transaction (commit, then enqueue or notify).
 """
 
 from db.repositories._common import Page
+from db.repositories.delivery import (
+    claim_delivery,
+    claim_hold,
+    claim_reply_answer,
+    clear_expired_tokens,
+    forget_user_replies,
+    get_reply,
+    open_replies,
+    save_reply,
+    set_review_post,
+    undelivered_job_ids,
+    update_reply,
+)
 from db.repositories.gallery import (
     add_favourite,
     delete_avatar,
@@ -16,6 +29,14 @@ from db.repositories.gallery import (
     remove_favourite,
 )
 from db.repositories.guilds import ensure_guild, get_guild_settings, update_guild_settings
+from db.repositories.insights import (
+    latest_user_avatar,
+    moderation_log_page,
+    recent_render_seconds,
+    review_queue_page,
+    style_examples,
+    user_active_jobs,
+)
 from db.repositories.jobs import (
     MAX_ERROR_CHARS,
     claim_jobs,
@@ -46,9 +67,12 @@ from db.repositories.workers import forget_worker, heartbeat, live_workers
 
 __all__ = [
     "MAX_ERROR_CHARS",
-    "Page",
     "add_favourite",
+    "claim_delivery",
+    "claim_hold",
     "claim_jobs",
+    "claim_reply_answer",
+    "clear_expired_tokens",
     "count_active_jobs",
     "count_user_jobs_since",
     "create_jobs",
@@ -56,9 +80,11 @@ __all__ = [
     "ensure_guild",
     "ensure_user",
     "forget_user",
+    "forget_user_replies",
     "forget_worker",
     "get_guild_settings",
     "get_job",
+    "get_reply",
     "get_user",
     "get_visible_avatar",
     "heartbeat",
@@ -66,6 +92,7 @@ __all__ = [
     "is_favourite",
     "job_statuses",
     "jobs_finished_since",
+    "latest_user_avatar",
     "list_favourites",
     "list_moderation_actions",
     "list_review_queue",
@@ -75,14 +102,25 @@ __all__ = [
     "mark_done",
     "mark_enqueued",
     "mark_failed",
+    "moderation_log_page",
+    "open_replies",
+    "Page",
     "queue_position",
+    "recent_render_seconds",
     "record_moderation_action",
     "release_job",
     "remove_favourite",
     "request_jobs",
+    "review_queue_page",
+    "save_reply",
     "set_banned",
+    "set_review_post",
     "set_review_state",
     "stale_queued_jobs",
     "stale_running_jobs",
+    "style_examples",
+    "undelivered_job_ids",
     "update_guild_settings",
+    "update_reply",
+    "user_active_jobs",
 ]

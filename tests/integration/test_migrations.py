@@ -16,7 +16,7 @@ from db.models import Base, JobKind, JobStatus, ModerationActionKind, ReviewStat
 
 pytestmark = pytest.mark.integration
 
-TABLES = {"users", "guilds", "avatars", "workers", "favourites", "moderation_actions"}
+TABLES = {"users", "guilds", "avatars", "workers", "favourites", "moderation_actions", "interaction_replies"}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
