@@ -63,7 +63,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, help="denoising steps (default: the family's, or 2 for the tiny model)")
     parser.add_argument("--batch", type=int, default=4, help="images per call")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     with tempfile.TemporaryDirectory() as scratch:
         checkpoint = args.checkpoint
