@@ -105,11 +105,12 @@ def main(argv: list[str] | None = None) -> None:
         f"{backend.size} px, {backend.steps} steps, guidance {backend.guidance}, batch {args.batch}, "
         f"median of {args.repeats}; load {load_s:.1f} s"
     )
-    print(f"{'path':<10} {'s/batch':>9} {'s/image':>9} {'overhead':>9}")
+    print(f"{'path':<10} {'s/batch':>9} {'s/image':>9} {'overhead':>20}")
     direct_s, backend_s = statistics.median(direct_times), statistics.median(backend_times)
     for label, seconds in (("diffusers", direct_s), ("backend", backend_s)):
-        overhead = "" if label == "diffusers" else f"{(seconds - direct_s) / direct_s:+.1%}"
-        print(f"{label:<10} {seconds:>9.3f} {seconds / args.batch:>9.3f} {overhead:>9}")
+        delta = seconds - direct_s
+        overhead = "" if label == "diffusers" else f"{delta * 1000:+.0f} ms ({delta / direct_s:+.1%})"
+        print(f"{label:<10} {seconds:>9.3f} {seconds / args.batch:>9.3f} {overhead:>20}")
 
 
 if __name__ == "__main__":
