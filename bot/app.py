@@ -12,6 +12,8 @@ from discord.http import Route
 from sqlalchemy.orm import Session
 
 from bot.commands import add_commands
+from bot.delivery import Courier
+from bot.delivery_store import DeliveryStore
 from bot.i18n import AvatarTranslator
 from bot.replies import reply_with_error
 from bot.services import BotServices
@@ -40,9 +42,16 @@ class AvatarTree(app_commands.CommandTree):
 class AvatarBot(discord.Client):
     """The Discord client. It receives its services in the constructor (see discord.py's
     examples/advanced_startup.py); the commands are on its tree from the start, and
-    setup_hook (run at login) installs the translator."""
+    setup_hook (run at login) installs the translator and starts delivery."""
 
-    def __init__(self, services: BotServices, *, http_base: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        services: BotServices,
+        *,
+        http_base: Optional[str] = None,
+        progress_every_s: float = 2.0,
+        sweep_every_s: float = 30.0,
+    ) -> None:
         # Slash commands and buttons need no privileged intents; guilds keeps channels resolvable.
         super().__init__(intents=discord.Intents(guilds=True), application_id=services.settings.discord_application_id)
         self.services = services
@@ -51,6 +60,18 @@ class AvatarBot(discord.Client):
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         self._http_base = http_base
         self._previous_http_base: Optional[str] = None
+        # Delivery needs the database and the images; the notifier only makes it faster.
+        self.courier: Optional[Courier] = None
+        if services.session_factory is not None and services.image_store is not None:
+            store = DeliveryStore(services.settings, services.session_factory, services.image_store)
+            self.courier = Courier(
+                self,
+                store,
+                services.reply_guard,
+                notifier=services.notifier,
+                progress_every_s=progress_every_s,
+                sweep_every_s=sweep_every_s,
+            )
 
     @property
     def settings(self) -> Settings:
@@ -62,6 +83,8 @@ class AvatarBot(discord.Client):
 
     async def setup_hook(self) -> None:
         await self.install_translator()
+        if self.courier is not None:
+            self.courier.start()
 
     async def login(self, token: str) -> None:
         if self._http_base is not None:
@@ -72,6 +95,8 @@ class AvatarBot(discord.Client):
 
     async def close(self) -> None:
         try:
+            if self.courier is not None:
+                await self.courier.close()
             await super().close()
         finally:
             if self._previous_http_base is not None:
@@ -87,11 +112,15 @@ def build_bot(
     notifier: Optional[Any] = None,
     image_store: Optional[Any] = None,
     http_base: Optional[str] = None,
+    progress_every_s: float = 2.0,
+    sweep_every_s: float = 30.0,
 ) -> AvatarBot:
     """Build the bot without connecting, so tests and operators can drive it offline.
 
     `http_base` points the REST calls somewhere other than Discord (e.g. a local stand-in:
     "http://127.0.0.1:PORT/api/v10"); it takes effect at login and is undone at close.
+    Delivery edits progress at most every `progress_every_s` and sweeps for missed results
+    every `sweep_every_s`.
     """
     services = BotServices(
         settings=settings,
@@ -100,7 +129,9 @@ def build_bot(
         notifier=notifier,
         image_store=image_store,
     )
-    return AvatarBot(services, http_base=http_base)
+    return AvatarBot(
+        services, http_base=http_base, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s
+    )
 
 
 def build_bot_from_settings(settings: Settings) -> AvatarBot:

@@ -70,6 +70,6 @@ def describe_error(error: BaseException, locale: discord.Locale | str | None) ->
     return i18n.text(locale, "error.internal", error_id=error_id)
 
 
-def not_available_yet() -> Refusal:
-    """For handlers whose database and queue work is not wired yet (issue 5, next step)."""
-    return Refusal("error.not_ready")
+def not_configured() -> Refusal:
+    """For handlers that need a database, queue or image store this bot was built without."""
+    return Refusal("error.not_configured")

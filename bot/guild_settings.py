@@ -40,6 +40,10 @@ class GuildSettings(BaseModel):
     # None: all of them.
     allowed_styles: Optional[tuple[str, ...]] = None
     allowed_backends: Optional[tuple[str, ...]] = None
+    # Where results waiting for review are posted for the moderators (None: only /avatar-mod pending).
+    review_channel: Optional[int] = None
+    # The language of what the bot posts for moderators: the last admin's who saved the settings.
+    moderator_locale: str = "en"
 
     def channel_allowed(self, channel_id: int) -> bool:
         if channel_id in self.blocked_channels:
@@ -48,6 +52,14 @@ class GuildSettings(BaseModel):
 
     def style_allowed(self, style: str) -> bool:
         return self.allowed_styles is None or style in self.allowed_styles
+
+    def holds_for_review(self, *, flagged: bool) -> bool:
+        """Whether a finished result waits for a moderator before its owner sees it.
+
+        A result the safety check flagged always waits (with review "off" nobody is pinged,
+        but it is still only shown once a moderator approves it in /avatar-mod pending).
+        """
+        return flagged or self.review_mode == "all"
 
 
 class SettingsChange(BaseModel):
@@ -61,6 +73,7 @@ class SettingsChange(BaseModel):
     default_visibility: Optional[Visibility] = None
     allow_channel: Optional[int] = None
     block_channel: Optional[int] = None
+    review_channel: Optional[int] = None
     # "all" lifts the restriction; a tuple names at least one.
     allowed_styles: Union[tuple[str, ...], Literal["all"], None] = None
     allowed_backends: Union[tuple[str, ...], Literal["all"], None] = None
@@ -82,10 +95,10 @@ def _parse_names(raw: str, allowed: tuple[str, ...], error_key: str) -> Union[tu
 
 def parse_settings_change(options: Mapping[str, Any]) -> SettingsChange:
     """Options of /avatar-admin settings (channels as ids) -> a validated change."""
-    values: dict[str, Any] = {
-        key: options.get(key)
-        for key in ("review_mode", "concurrent_limit", "daily_limit", "allow_channel", "block_channel")
-    }
+    passed_as_is = (
+        "review_mode", "concurrent_limit", "daily_limit", "allow_channel", "block_channel", "review_channel"
+    )
+    values: dict[str, Any] = {key: options.get(key) for key in passed_as_is}
     values["default_visibility"] = options.get("visibility")
     if values["allow_channel"] is not None and values["allow_channel"] == values["block_channel"]:
         raise Refusal("error.same_channel")
@@ -101,7 +114,7 @@ def parse_settings_change(options: Mapping[str, Any]) -> SettingsChange:
 def apply_change(current: GuildSettings, change: SettingsChange) -> GuildSettings:
     updates: dict[str, Any] = {
         key: getattr(change, key)
-        for key in ("review_mode", "concurrent_limit", "daily_limit", "default_visibility")
+        for key in ("review_mode", "concurrent_limit", "daily_limit", "default_visibility", "review_channel")
         if getattr(change, key) is not None
     }
     allowed, blocked = set(current.allowed_channels), set(current.blocked_channels)

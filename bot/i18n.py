@@ -78,6 +78,7 @@ _ZH_NAMES: Mapping[str, str] = MappingProxyType(
         "block_channel": "禁用频道",
         "allowed_styles": "允许风格",
         "allowed_backends": "允许后端",
+        "review_channel": "审核频道",
     }
 )
 
@@ -141,6 +142,7 @@ _ZH_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
         "Stop the bot working in this channel": "禁止机器人在此频道工作",
         "Allowed styles, comma-separated, or 'all'": "允许的风格，用逗号分隔，或 all",
         "Allowed generators, comma-separated, or 'all'": "允许的生成器，用逗号分隔，或 all",
+        "Where results waiting for review are posted": "等待审核的结果发到哪个频道",
     }
 )
 
@@ -251,9 +253,9 @@ _REPLIES: Mapping[str, Mapping[str, str]] = MappingProxyType(
             ENGLISH: "This works only in a server, not in direct messages.",
             CHINESE: "此功能只能在服务器中使用，不能在私信中使用。",
         },
-        "error.not_ready": {
-            ENGLISH: "This is not available yet.",
-            CHINESE: "此功能暂不可用。",
+        "error.not_configured": {
+            ENGLISH: "This bot was started without its database, queue or image store, so it cannot do that.",
+            CHINESE: "此机器人启动时没有配置数据库、队列或图片存储，因此无法执行此操作。",
         },
         "error.mix_same": {
             ENGLISH: "Pick two different avatars to mix.",
@@ -312,13 +314,193 @@ _REPLIES: Mapping[str, Mapping[str, str]] = MappingProxyType(
             ENGLISH: "You have made {used} of your {limit} avatars for today. You can make more {reset}.",
             CHINESE: "你今天已生成 {used} 个头像，每日上限为 {limit} 个。下次可生成时间：{reset}。",
         },
-        "create.queued": {
-            ENGLISH: "Making {count} avatar(s): {spec}. Place in the queue: {place}.",
-            CHINESE: "正在生成 {count} 个头像：{spec}。排队位置：第 {place} 位。",
+        # -- requests and their progress
+        "summary.create": {
+            ENGLISH: "Making {count} avatar(s): {spec}.",
+            CHINESE: "正在生成 {count} 个头像：{spec}。",
         },
-        "create.no_workers": {
+        "summary.reroll": {
+            ENGLISH: "Re-rolling avatar #{parent}: {spec}.",
+            CHINESE: "正在重抽头像 #{parent}：{spec}。",
+        },
+        "summary.variation": {
+            ENGLISH: "Making a variation of avatar #{parent} (strength {strength}).",
+            CHINESE: "正在生成头像 #{parent} 的变体（强度 {strength}）。",
+        },
+        "summary.mix": {ENGLISH: "Mixing avatars #{a} and #{b}.", CHINESE: "正在混合头像 #{a} 和 #{b}。"},
+        "summary.photo": {
+            ENGLISH: "Turning your photo into an avatar (strength {strength}).",
+            CHINESE: "正在把你的照片变成头像（强度 {strength}）。",
+        },
+        "progress.queued": {ENGLISH: "Place in the queue: {place}.", CHINESE: "排队位置：第 {place} 位。"},
+        "progress.drawing": {
+            ENGLISH: "Drawing now… {done} of {count} ready.",
+            CHINESE: "正在绘制……已完成 {done}/{count}。",
+        },
+        "progress.eta": {ENGLISH: "Estimated wait: about {seconds} s.", CHINESE: "预计等待约 {seconds} 秒。"},
+        "progress.no_workers": {
             ENGLISH: "No generator is online right now; your request keeps its place until one starts.",
             CHINESE: "目前没有在线的生成器；你的请求会保留排队位置，直到生成器启动。",
+        },
+        # -- results
+        "result.title": {ENGLISH: "Avatar #{id}", CHINESE: "头像 #{id}"},
+        "result.from": {ENGLISH: "Made from", CHINESE: "来源"},
+        "result.ready": {ENGLISH: "Avatar #{id} is ready.", CHINESE: "头像 #{id} 做好了。"},
+        "result.approved": {
+            ENGLISH: "A moderator approved avatar #{id}; here it is.",
+            CHINESE: "版主已通过头像 #{id}，请查收。",
+        },
+        "result.failed": {
+            ENGLISH: "Avatar #{id} could not be made: {error}",
+            CHINESE: "头像 #{id} 生成失败：{error}",
+        },
+        "result.held": {
+            ENGLISH: "Avatar #{id} is waiting for a moderator's review; you will get it once it is approved.",
+            CHINESE: "头像 #{id} 正在等待版主审核，通过后会发给你。",
+        },
+        "result.rejected": {
+            ENGLISH: "A moderator did not approve avatar #{id}, so it will not be shown.",
+            CHINESE: "版主没有通过头像 #{id}，因此不会展示。",
+        },
+        "kind.create": {ENGLISH: "new", CHINESE: "新建"},
+        "kind.reroll": {ENGLISH: "re-roll of", CHINESE: "重抽自"},
+        "kind.variation": {ENGLISH: "variation of", CHINESE: "变体自"},
+        "kind.mix": {ENGLISH: "mix of", CHINESE: "混合自"},
+        "kind.photo": {ENGLISH: "from a photo", CHINESE: "照片生成"},
+        "show.pending": {
+            ENGLISH: "Only you can see avatar #{id}: it is waiting for review.",
+            CHINESE: "只有你能看到头像 #{id}：它正在等待审核。",
+        },
+        "show.rejected": {
+            ENGLISH: "Only you can see avatar #{id}: a moderator did not approve it.",
+            CHINESE: "只有你能看到头像 #{id}：版主没有通过它。",
+        },
+        # -- gallery
+        "saved": {ENGLISH: "Saved avatar #{id} to your favourites.", CHINESE: "已把头像 #{id} 加入收藏。"},
+        "saved.already": {ENGLISH: "Avatar #{id} is already in your favourites.", CHINESE: "头像 #{id} 已在收藏中。"},
+        "deleted": {ENGLISH: "Avatar #{id} was deleted.", CHINESE: "头像 #{id} 已删除。"},
+        "forget.done": {
+            ENGLISH: "Done: {avatars} avatar(s) and everything else the bot kept about you were deleted.",
+            CHINESE: "完成：已删除 {avatars} 个头像以及机器人保存的关于你的其他数据。",
+        },
+        "history.title": {
+            ENGLISH: "Your avatars: page {page} of {pages} ({total} in all)",
+            CHINESE: "你的头像：第 {page}/{pages} 页（共 {total} 个）",
+        },
+        "history.empty": {
+            ENGLISH: "You have no avatars yet. Make one with /avatar create.",
+            CHINESE: "你还没有头像。用 /头像 创建 来做一个吧。",
+        },
+        "button.previous": {ENGLISH: "Previous", CHINESE: "上一页"},
+        "button.next": {ENGLISH: "Next", CHINESE: "下一页"},
+        "styles.none_yet": {
+            ENGLISH: "No examples yet: nobody has made a public avatar in any style.",
+            CHINESE: "还没有示例：还没有人公开生成过任何风格的头像。",
+        },
+        "styles.missing": {
+            ENGLISH: "No example yet for: {styles}.",
+            CHINESE: "以下风格还没有示例：{styles}。",
+        },
+        "queue.queued": {ENGLISH: "#{id}: place {place} in the queue", CHINESE: "#{id}：排队第 {place} 位"},
+        "queue.running": {ENGLISH: "#{id}: being drawn now", CHINESE: "#{id}：正在绘制"},
+        "queue.nothing": {ENGLISH: "You have nothing waiting.", CHINESE: "你没有排队中的请求。"},
+        "queue.workers": {ENGLISH: "Generators online: {workers}.", CHINESE: "在线生成器：{workers} 个。"},
+        "queue.eta": {
+            ENGLISH: "Estimated wait for your next one: about {seconds} s.",
+            CHINESE: "你的下一个预计还需约 {seconds} 秒。",
+        },
+        "queue.eta_new": {
+            ENGLISH: "A new request would take about {seconds} s.",
+            CHINESE: "新请求预计需要约 {seconds} 秒。",
+        },
+        "queue.eta_unknown": {
+            ENGLISH: "No estimate yet: nothing was made recently.",
+            CHINESE: "暂无预计时间：最近没有生成记录。",
+        },
+        # -- reports and moderation
+        "report.thanks": {
+            ENGLISH: "Thank you: the moderators will look at avatar #{id}.",
+            CHINESE: "谢谢：版主会查看头像 #{id}。",
+        },
+        "report.already": {
+            ENGLISH: "Avatar #{id} is already waiting for review.",
+            CHINESE: "头像 #{id} 已在等待审核。",
+        },
+        "review.post": {
+            ENGLISH: "Avatar #{id} by {owner} is waiting for review: {why}.",
+            CHINESE: "{owner} 的头像 #{id} 正在等待审核：{why}。",
+        },
+        "review.why.flagged": {ENGLISH: "flagged by the safety check", CHINESE: "被安全检查标记"},
+        "review.why.all": {ENGLISH: "every result is reviewed here", CHINESE: "本服务器审核所有结果"},
+        "review.why.report": {ENGLISH: "reported by {user}", CHINESE: "被 {user} 举报"},
+        "review.approved_by": {
+            ENGLISH: "Avatar #{id}: approved by {moderator}.",
+            CHINESE: "头像 #{id}：已由 {moderator} 通过。",
+        },
+        "review.rejected_by": {
+            ENGLISH: "Avatar #{id}: rejected by {moderator}.",
+            CHINESE: "头像 #{id}：已被 {moderator} 拒绝。",
+        },
+        "mod.approved": {
+            ENGLISH: "Approved avatar #{id}; its owner gets it now.",
+            CHINESE: "已通过头像 #{id}，现在会发给它的主人。",
+        },
+        "mod.rejected": {
+            ENGLISH: "Rejected avatar #{id}; it will not be shown.",
+            CHINESE: "已拒绝头像 #{id}，它不会被展示。",
+        },
+        "mod.pending_title": {
+            ENGLISH: "Waiting for review: {total} (page {page} of {pages})",
+            CHINESE: "等待审核：{total} 个（第 {page}/{pages} 页）",
+        },
+        "mod.pending_empty": {ENGLISH: "Nothing is waiting for review.", CHINESE: "没有等待审核的头像。"},
+        "mod.banned": {ENGLISH: "{user} can no longer use the avatar bot.", CHINESE: "{user} 已被禁止使用头像机器人。"},
+        "mod.unbanned": {ENGLISH: "{user} can use the avatar bot again.", CHINESE: "{user} 可以重新使用头像机器人了。"},
+        "mod.log_title": {
+            ENGLISH: "Moderation log: page {page} of {pages}",
+            CHINESE: "审核日志：第 {page}/{pages} 页",
+        },
+        "mod.log_empty": {ENGLISH: "The moderation log is empty.", CHINESE: "审核日志为空。"},
+        "action.approve": {ENGLISH: "approved", CHINESE: "通过了"},
+        "action.reject": {ENGLISH: "rejected", CHINESE: "拒绝了"},
+        "action.ban": {ENGLISH: "banned", CHINESE: "封禁了"},
+        "action.unban": {ENGLISH: "unbanned", CHINESE: "解封了"},
+        "action.delete": {ENGLISH: "deleted", CHINESE: "删除了"},
+        "action.report": {ENGLISH: "reported", CHINESE: "举报了"},
+        "action.settings": {ENGLISH: "changed the settings", CHINESE: "修改了设置"},
+        # -- server settings
+        "admin.saved": {ENGLISH: "Settings saved.", CHINESE: "设置已保存。"},
+        "admin.current": {ENGLISH: "Settings of this server:", CHINESE: "本服务器的设置："},
+        "admin.summary": {
+            ENGLISH: "Review: {review}\nReview channel: {review_channel}\nLimits: {concurrent} at once, {daily} a day\n"
+            "Default visibility: {visibility}\nAllowed channels: {allowed}\nBlocked channels: {blocked}\n"
+            "Styles: {styles}\nGenerators: {backends}",
+            CHINESE: "审核：{review}\n审核频道：{review_channel}\n上限：同时 {concurrent} 个，每天 {daily} 个\n"
+            "默认可见性：{visibility}\n允许的频道：{allowed}\n禁用的频道：{blocked}\n"
+            "风格：{styles}\n生成器：{backends}",
+        },
+        "settings.all": {ENGLISH: "all", CHINESE: "全部"},
+        "settings.none": {ENGLISH: "none", CHINESE: "无"},
+        # -- errors of requests
+        "error.no_avatars": {
+            ENGLISH: "You have no avatar to re-roll yet; make one with /avatar create.",
+            CHINESE: "你还没有可以重抽的头像；先用 /头像 创建 做一个吧。",
+        },
+        "error.no_picture": {
+            ENGLISH: "Avatar #{id} has no picture yet (it is still being made, or it failed).",
+            CHINESE: "头像 #{id} 还没有图片（仍在生成中，或生成失败）。",
+        },
+        "error.under_review": {
+            ENGLISH: "Avatar #{id} is waiting for review; try again once a moderator has approved it.",
+            CHINESE: "头像 #{id} 正在等待审核；请在版主通过后再试。",
+        },
+        "error.not_in_server": {
+            ENGLISH: "Avatar #{id} was not made in this server.",
+            CHINESE: "头像 #{id} 不是在本服务器生成的。",
+        },
+        "error.not_pending": {
+            ENGLISH: "Avatar #{id} is not waiting for review.",
+            CHINESE: "头像 #{id} 不在等待审核的列表中。",
         },
         "spec.anything": {ENGLISH: "anything", CHINESE: "随机"},
         "styles.title": {ENGLISH: "Styles", CHINESE: "风格一览"},

@@ -25,6 +25,11 @@ async def defer_thinking(interaction: discord.Interaction, *, ephemeral: bool) -
     interaction.extras[_PUBLIC_PLACEHOLDER] = not ephemeral
 
 
+def deferred_publicly(interaction: discord.Interaction) -> bool:
+    """Whether the public "thinking" placeholder is still showing."""
+    return bool(interaction.extras.get(_PUBLIC_PLACEHOLDER))
+
+
 def placeholder_answered(interaction: discord.Interaction) -> None:
     """Call after the public placeholder was replaced by a real answer."""
     interaction.extras[_PUBLIC_PLACEHOLDER] = False

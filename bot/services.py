@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from sqlalchemy.orm import Session
 
+from bot.errors import not_configured
+from bot.gallery import Gallery
+from bot.reply_guard import ReplyGuard
+from bot.review_desk import ReviewDesk
 from bot.studio import Studio
 from db.settings import Settings
 
@@ -19,7 +23,8 @@ TEXT_BACKENDS = frozenset({"stable-diffusion"})
 class BotServices:
     """Settings plus the database, queue producer, notifier and image store the handlers use.
 
-    Any of the last four may be missing (offline tools, tests of the command tree).
+    Any of the last four may be missing (offline tools, tests of the command tree); a handler
+    that needs a missing one answers "not available".
     """
 
     settings: Settings
@@ -27,6 +32,8 @@ class BotServices:
     producer: Optional[Any] = None  # a Celery app from db.dispatch.make_producer
     notifier: Optional[Any] = None  # a db.notify JobNotifier
     image_store: Optional[Any] = None  # a db.images.ImageStore
+    # Orders the edits of one interaction reply between handlers and delivery (one per bot).
+    reply_guard: ReplyGuard = field(default_factory=ReplyGuard)
 
     @property
     def backend_uses_text(self) -> bool:
@@ -36,4 +43,20 @@ class BotServices:
         """The database-and-queue work, where both are configured."""
         if self.session_factory is None or self.producer is None:
             return None
-        return Studio(self.settings, self.session_factory, self.producer)
+        return Studio(self.settings, self.session_factory, self.producer, self.image_store)
+
+    def need_studio(self) -> Studio:
+        studio = self.studio()
+        if studio is None:
+            raise not_configured()
+        return studio
+
+    def need_gallery(self) -> Gallery:
+        if self.session_factory is None or self.image_store is None:
+            raise not_configured()
+        return Gallery(self.settings, self.session_factory, self.image_store)
+
+    def need_review_desk(self) -> ReviewDesk:
+        if self.session_factory is None:
+            raise not_configured()
+        return ReviewDesk(self.settings, self.session_factory, self.image_store)

@@ -8,10 +8,9 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, locale_str
 
-from bot.errors import not_available_yet
+from bot import actions
 from bot.guild_settings import MAX_CONCURRENT, MAX_DAILY, parse_settings_change
 from bot.permissions import require_guild_permission
-from bot.replies import defer_thinking
 from bot.services import BotServices
 
 _REVIEW_CHOICES = [
@@ -67,6 +66,7 @@ class AdminCommands(app_commands.Group):
         block_channel=locale_str("Stop the bot working in this channel"),
         allowed_styles=locale_str("Allowed styles, comma-separated, or 'all'"),
         allowed_backends=locale_str("Allowed generators, comma-separated, or 'all'"),
+        review_channel=locale_str("Where results waiting for review are posted"),
     )
     @app_commands.choices(review_mode=_REVIEW_CHOICES, visibility=_VISIBILITY_CHOICES)
     async def settings(
@@ -80,9 +80,10 @@ class AdminCommands(app_commands.Group):
         block_channel: Optional[PostingChannel] = None,
         allowed_styles: Optional[app_commands.Range[str, 1, 200]] = None,
         allowed_backends: Optional[app_commands.Range[str, 1, 100]] = None,
+        review_channel: Optional[PostingChannel] = None,
     ) -> None:
         # Checked before deferring, so a mistake is answered at once and only to the admin.
-        parse_settings_change(
+        change = parse_settings_change(
             {
                 "review_mode": review_mode,
                 "concurrent_limit": concurrent_limit,
@@ -92,7 +93,7 @@ class AdminCommands(app_commands.Group):
                 "block_channel": block_channel.id if block_channel else None,
                 "allowed_styles": allowed_styles,
                 "allowed_backends": allowed_backends,
+                "review_channel": review_channel.id if review_channel else None,
             }
         )
-        await defer_thinking(interaction, ephemeral=True)
-        raise not_available_yet()
+        await actions.server_settings(interaction, self.services, change)

@@ -1,27 +1,24 @@
 """`/avatar`: what a community member does.
 
 Each handler first checks its options (a mistake gets an ephemeral message at once), then
-defers inside Discord's 3-second window and does the slow work in a thread (bot.studio).
-`create` is wired to the database and the queue; the other handlers that need them are not
-yet, and say so.
+defers inside Discord's 3-second window and does the slow work in a thread (bot.actions).
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Optional
 
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
-from bot import i18n
+from bot import actions, i18n
 from bot.commands.create import build_create_command
-from bot.errors import Refusal, not_available_yet
-from bot.options import describe_spec, parse_create_options
-from bot.replies import defer_thinking, placeholder_answered
+from bot.errors import Refusal
+from bot.options import parse_create_options
 from bot.services import BotServices
 from bot.studio import CreateOrder
+from bot.submit import submit_request
 from bot.views import forget_me_view
 from db.uploads import MAX_UPLOAD_BYTES
 from db.vocabulary import ATTRIBUTE_LABELS, VOCABULARY
@@ -39,13 +36,11 @@ class AvatarCommands(app_commands.Group):
     def __init__(self, services: BotServices) -> None:
         super().__init__(name=locale_str("avatar"), description=locale_str("Make cute chibi avatars"))
         self.services = services
-        self.studio = services.studio()
         self.add_command(build_create_command(self._create, with_details=services.backend_uses_text))
 
     async def _create(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
         request = parse_create_options(options)
-        if self.studio is None:
-            raise not_available_yet()
+        studio = self.services.need_studio()
         order = CreateOrder(
             owner_id=interaction.user.id,
             spec=request.spec,
@@ -53,28 +48,17 @@ class AvatarCommands(app_commands.Group):
             channel_id=interaction.channel_id,
             private=request.private,
         )
-        await defer_thinking(interaction, ephemeral=request.private)
-        queued = await asyncio.to_thread(self.studio.create, order)
-        locale = interaction.locale
-        lines = [
-            i18n.text(
-                locale,
-                "create.queued",
-                count=len(queued.job_ids),
-                spec=describe_spec(request.spec, locale),
-                place=queued.ahead + 1,
-            )
-        ]
-        if queued.workers == 0:
-            lines.append(i18n.text(locale, "create.no_workers"))
-        await interaction.edit_original_response(content="\n".join(lines))
-        placeholder_answered(interaction)
+        await submit_request(
+            interaction,
+            self.services,
+            lambda ticket, rid: studio.create(order, reply=ticket, request_id=rid),
+            ephemeral=request.private,
+        )
 
     @app_commands.command(name=locale_str("reroll"), description=locale_str("Make an avatar again with a new seed"))
     @app_commands.describe(avatar=locale_str("Avatar id (default: your last avatar)"))
     async def reroll(self, interaction: discord.Interaction, avatar: Optional[AvatarId] = None) -> None:
-        await defer_thinking(interaction, ephemeral=False)
-        raise not_available_yet()
+        await actions.reroll(interaction, self.services, avatar)
 
     @app_commands.command(name=locale_str("vary"), description=locale_str("Make a variation of an avatar"))
     @app_commands.describe(
@@ -84,16 +68,14 @@ class AvatarCommands(app_commands.Group):
         self, interaction: discord.Interaction, avatar: AvatarId, strength: Optional[Strength] = None
     ) -> None:
         _check_strength(strength)
-        await defer_thinking(interaction, ephemeral=False)
-        raise not_available_yet()
+        await actions.vary(interaction, self.services, avatar, strength)
 
     @app_commands.command(name=locale_str("mix"), description=locale_str("Mix two avatars"))
     @app_commands.describe(a=locale_str("First avatar id"), b=locale_str("Second avatar id"))
     async def mix(self, interaction: discord.Interaction, a: AvatarId, b: AvatarId) -> None:
         if a == b:
             raise Refusal("error.mix_same")
-        await defer_thinking(interaction, ephemeral=False)
-        raise not_available_yet()
+        await actions.mix(interaction, self.services, a, b)
 
     @app_commands.command(name=locale_str("photo"), description=locale_str("Turn a photo into a chibi avatar"))
     @app_commands.describe(
@@ -107,34 +89,29 @@ class AvatarCommands(app_commands.Group):
         content_type = (image.content_type or "").split(";")[0].strip().lower()
         if content_type not in PHOTO_TYPES or image.size > MAX_UPLOAD_BYTES:
             raise Refusal("error.photo", max_mib=MAX_UPLOAD_BYTES // (1024 * 1024))
-        await defer_thinking(interaction, ephemeral=False)
-        raise not_available_yet()
+        await actions.photo(interaction, self.services, image, strength)
 
     @app_commands.command(name=locale_str("history"), description=locale_str("Your avatars, one page at a time"))
     @app_commands.describe(page=locale_str("Page number"))
     async def history(
         self, interaction: discord.Interaction, page: Optional[app_commands.Range[int, 1]] = None
     ) -> None:
-        await defer_thinking(interaction, ephemeral=True)
-        raise not_available_yet()
+        await actions.history(interaction, self.services, (page or 1) - 1)
 
     @app_commands.command(name=locale_str("show"), description=locale_str("Show one avatar"))
     @app_commands.describe(id=locale_str("Avatar id"))
     async def show(self, interaction: discord.Interaction, id: AvatarId) -> None:
-        await defer_thinking(interaction, ephemeral=False)
-        raise not_available_yet()
+        await actions.show(interaction, self.services, id)
 
     @app_commands.command(name=locale_str("favourite"), description=locale_str("Save an avatar to your favourites"))
     @app_commands.describe(id=locale_str("Avatar id"))
     async def favourite(self, interaction: discord.Interaction, id: AvatarId) -> None:
-        await defer_thinking(interaction, ephemeral=True)
-        raise not_available_yet()
+        await actions.favourite(interaction, self.services, id)
 
     @app_commands.command(name=locale_str("delete"), description=locale_str("Delete one of your avatars"))
     @app_commands.describe(id=locale_str("Avatar id"))
     async def delete(self, interaction: discord.Interaction, id: AvatarId) -> None:
-        await defer_thinking(interaction, ephemeral=True)
-        raise not_available_yet()
+        await actions.delete(interaction, self.services, id)
 
     @app_commands.command(name=locale_str("forget-me"), description=locale_str("Delete all your avatars and data"))
     async def forget_me(self, interaction: discord.Interaction) -> None:
@@ -147,12 +124,11 @@ class AvatarCommands(app_commands.Group):
 
     @app_commands.command(name=locale_str("styles"), description=locale_str("See the styles and what each offers"))
     async def styles(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(embed=styles_embed(interaction.locale), ephemeral=True)
+        await actions.styles(interaction, self.services, styles_embed(interaction.locale))
 
     @app_commands.command(name=locale_str("queue"), description=locale_str("Your place in the queue and the wait"))
     async def queue(self, interaction: discord.Interaction) -> None:
-        await defer_thinking(interaction, ephemeral=True)
-        raise not_available_yet()
+        await actions.queue(interaction, self.services)
 
 
 def _check_strength(strength: float | None) -> None:

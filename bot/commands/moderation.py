@@ -12,9 +12,8 @@ import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
-from bot.errors import not_available_yet
+from bot import actions
 from bot.permissions import require_guild_permission
-from bot.replies import defer_thinking
 from bot.services import BotServices
 
 AvatarId = app_commands.Range[int, 1]
@@ -39,41 +38,35 @@ class ModerationCommands(app_commands.Group):
     @app_commands.command(name=locale_str("pending"), description=locale_str("Avatars waiting for review"))
     @app_commands.describe(page=locale_str("Page number"))
     async def pending(self, interaction: discord.Interaction, page: Optional[Page] = None) -> None:
-        await defer_thinking(interaction, ephemeral=True)
-        raise not_available_yet()
+        await actions.pending(interaction, self.services, (page or 1) - 1)
 
     @app_commands.command(name=locale_str("approve"), description=locale_str("Approve an avatar"))
     @app_commands.describe(avatar=locale_str("Avatar id"), reason=locale_str("Why (kept in the moderation log)"))
     async def approve(
         self, interaction: discord.Interaction, avatar: AvatarId, reason: Optional[Reason] = None
     ) -> None:
-        await defer_thinking(interaction, ephemeral=True)
-        raise not_available_yet()
+        await actions.decide(interaction, self.services, avatar, approve=True, reason=reason)
 
     @app_commands.command(name=locale_str("reject"), description=locale_str("Reject an avatar"))
     @app_commands.describe(avatar=locale_str("Avatar id"), reason=locale_str("Why (kept in the moderation log)"))
     async def reject(self, interaction: discord.Interaction, avatar: AvatarId, reason: Optional[Reason] = None) -> None:
-        await defer_thinking(interaction, ephemeral=True)
-        raise not_available_yet()
+        await actions.decide(interaction, self.services, avatar, approve=False, reason=reason)
 
     @app_commands.command(name=locale_str("ban"), description=locale_str("Stop a user from using the bot"))
     @app_commands.describe(user=locale_str("The user"), reason=locale_str("Why (kept in the moderation log)"))
     async def ban(self, interaction: discord.Interaction, user: discord.User, reason: Optional[Reason] = None) -> None:
-        await defer_thinking(interaction, ephemeral=True)
-        raise not_available_yet()
+        await actions.ban(interaction, self.services, user, reason, banned=True)
 
     @app_commands.command(name=locale_str("unban"), description=locale_str("Let a banned user use the bot again"))
     @app_commands.describe(user=locale_str("The user"), reason=locale_str("Why (kept in the moderation log)"))
     async def unban(
         self, interaction: discord.Interaction, user: discord.User, reason: Optional[Reason] = None
     ) -> None:
-        await defer_thinking(interaction, ephemeral=True)
-        raise not_available_yet()
+        await actions.ban(interaction, self.services, user, reason, banned=False)
 
     @app_commands.command(name=locale_str("log"), description=locale_str("The moderation log"))
     @app_commands.describe(user=locale_str("Only show actions about this user"), page=locale_str("Page number"))
     async def log(
         self, interaction: discord.Interaction, user: Optional[discord.User] = None, page: Optional[Page] = None
     ) -> None:
-        await defer_thinking(interaction, ephemeral=True)
-        raise not_available_yet()
+        await actions.moderation_log(interaction, self.services, user, (page or 1) - 1)

@@ -35,11 +35,12 @@ UPDATE_MESSAGE = 7
 AUTOCOMPLETE_RESULT = 8
 EPHEMERAL = 1 << 6
 
-_ids = itertools.count(1_200_000_000_000_000_000)
+_sequence = itertools.count()
 
 
 def snowflake() -> str:
-    return str(next(_ids))
+    """A unique id that, like Discord's, carries the current time (interaction tokens expire from it)."""
+    return str(discord.utils.time_snowflake(discord.utils.utcnow()) + next(_sequence) % (1 << 22))
 
 
 def user_payload(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
@@ -85,11 +86,25 @@ class Call:
         return (data or {}).get("content")
 
 
+@dataclass(frozen=True)
+class Failure:
+    """An answer the stand-in gives instead of success, for requests matching `method` and `pattern`."""
+
+    method: str
+    pattern: str
+    status: int
+    code: int
+    message: str
+
+
 @dataclass
 class FakeDiscord:
-    """The local REST API. `calls` lists every request in order."""
+    """The local REST API. `calls` lists every request in order; `files` are served for attachment
+    downloads (path -> bytes); `failures` make matching requests fail (as an expired token would)."""
 
     calls: list[Call] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
     _runner: Optional[web.AppRunner] = None
     _base: str = ""
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -98,8 +113,20 @@ class FakeDiscord:
     def api_base(self) -> str:
         return f"{self._base}/api/{API_VERSION}"
 
+    def file_url(self, name: str, data: bytes) -> str:
+        """Serve `data` as an attachment (as Discord's CDN would); returns its URL."""
+        path = f"/attachments/{snowflake()}/{name}"
+        self.files[path] = data
+        return f"{self._base}{path}"
+
+    def fail(
+        self, method: str, pattern: str, *, status: int = 404, code: int = 10015, message: str = "Unknown Webhook"
+    ) -> None:
+        self.failures.append(Failure(method, pattern, status, code, message))
+
     async def start(self) -> None:
         app = web.Application()
+        app.router.add_route("GET", "/attachments/{tail:.*}", self._attachment)
         app.router.add_route("*", "/api/{version}/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -131,6 +158,12 @@ class FakeDiscord:
     def matching(self, method: str, pattern: str) -> list[Call]:
         return [c for c in self.calls if c.matches(method, pattern)]
 
+    async def _attachment(self, request: web.Request) -> web.StreamResponse:
+        data = self.files.get(request.path)
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
+
     # -- the API -----------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -155,6 +188,9 @@ class FakeDiscord:
         needs_bot_token = not path.startswith(("/interactions/", "/webhooks/"))
         if needs_bot_token and not request.headers.get("Authorization", "").startswith("Bot "):
             return _error(401, "401: Unauthorized", 0)
+        for failure in self.failures:
+            if call.matches(failure.method, failure.pattern):
+                return _error(failure.status, failure.message, failure.code)
         return self._respond(call)
 
     def _respond(self, call: Call) -> web.StreamResponse:
@@ -170,6 +206,16 @@ class FakeDiscord:
             return _json(message_payload(call.json or {}))
         if call.matches("DELETE", rf"/webhooks/{APPLICATION_ID}/[^/]+/messages/[^/]+"):
             return web.Response(status=204)
+        if call.matches("POST", r"/channels/\d+/messages"):
+            return _json(message_payload(call.json or {}, channel_id=int(call.path.split("/")[2]), webhook=False))
+        if call.matches("PATCH", r"/channels/\d+/messages/\d+"):
+            channel_id, message_id = call.path.split("/")[2], call.path.split("/")[4]
+            edited = message_payload(call.json or {}, channel_id=int(channel_id), webhook=False)
+            return _json({**edited, "id": message_id})
+        if call.matches("POST", r"/users/@me/channels"):
+            recipient = int((call.json or {})["recipient_id"])
+            dm = {"id": str(recipient + 1), "type": 1, "recipients": [user_payload(recipient, "someone")], "flags": 0}
+            return _json(dm)
         if call.matches("PUT", rf"/applications/{APPLICATION_ID}/commands"):
             return _json(
                 [
@@ -204,11 +250,13 @@ def _application() -> dict[str, Any]:
     }
 
 
-def message_payload(body: dict[str, Any], *, flags: int = 0) -> dict[str, Any]:
-    """A message as Discord returns it after a bot creates or edits one."""
-    return {
+def message_payload(
+    body: dict[str, Any], *, flags: int = 0, channel_id: int = CHANNEL_ID, webhook: bool = True
+) -> dict[str, Any]:
+    """A message as Discord returns it after a bot creates or edits one (by webhook or by bot token)."""
+    message = {
         "id": snowflake(),
-        "channel_id": str(CHANNEL_ID),
+        "channel_id": str(channel_id),
         "type": 20,
         "content": body.get("content") or "",
         "author": user_payload(BOT_USER_ID, "avatarbot", bot=True),
@@ -224,8 +272,10 @@ def message_payload(body: dict[str, Any], *, flags: int = 0) -> dict[str, Any]:
         "edited_timestamp": None,
         "flags": flags or int(body.get("flags") or 0),
         "application_id": str(APPLICATION_ID),
-        "webhook_id": str(APPLICATION_ID),
     }
+    if webhook:
+        message["webhook_id"] = str(APPLICATION_ID)
+    return message
 
 
 def _callback_response(call: Call) -> dict[str, Any]:

@@ -1,0 +1,186 @@
+"""The moderators' and admins' database work: decisions, reports, bans, the audit log, settings.
+
+Every moderator action is written to the audit log in the same transaction as the change it
+records. Synchronous; handlers run it in a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy.orm import Session
+
+from bot.cards import AvatarCard, card_of
+from bot.errors import Refusal
+from bot.guild_settings import GuildSettings, SettingsChange, apply_change
+from bot.sheets import Tile, contact_sheet
+from bot.studio import guild_rules
+from db.errors import NotFound
+from db.images import ImageStore
+from db.models import Avatar, ReviewState
+from db.repositories import (
+    get_job,
+    get_visible_avatar,
+    moderation_log_page,
+    record_moderation_action,
+    review_queue_page,
+    set_banned,
+    set_review_state,
+    update_guild_settings,
+)
+from db.settings import Settings
+
+PENDING_PAGE_SIZE = 9
+
+
+@dataclass(frozen=True)
+class PendingPage:
+    cards: list[AvatarCard]
+    page: int
+    pages: int
+    total: int
+    sheet: Optional[bytes]
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    at: datetime
+    moderator_id: int
+    action: str
+    target_user_id: Optional[int]
+    avatar_id: Optional[int]
+    reason: Optional[str]
+
+
+@dataclass(frozen=True)
+class LogPage:
+    entries: list[LogEntry]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Report:
+    card: AvatarCard  # with its picture, for the moderators' copy
+    review_channel: Optional[int]
+    moderator_locale: str
+
+
+class ReviewDesk:
+    def __init__(
+        self, settings: Settings, session_factory: Callable[[], Session], image_store: Optional[ImageStore]
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.image_store = image_store
+
+    def decide(
+        self, *, guild_id: int, moderator_id: int, avatar_id: int, approve: bool, reason: Optional[str] = None
+    ) -> AvatarCard:
+        """Approve or reject an avatar waiting for review in this server, and log it."""
+        with self.session_factory() as session:
+            avatar = self._in_server(session, avatar_id, guild_id)
+            if avatar.review_state != ReviewState.PENDING:
+                raise Refusal("error.not_pending", id=avatar_id)
+            state = ReviewState.APPROVED if approve else ReviewState.REJECTED
+            set_review_state(session, avatar_id, state)
+            record_moderation_action(
+                session,
+                moderator_id=moderator_id,
+                action="approve" if approve else "reject",
+                target_user_id=avatar.owner_id,
+                avatar_id=avatar_id,
+                guild_id=guild_id,
+                reason=reason,
+            )
+            session.commit()
+            return card_of(avatar)
+
+    def report(self, *, reporter_id: int, avatar_id: int, guild_id: Optional[int]) -> Report:
+        """Put a shown avatar back in front of the moderators (pending), and log who asked."""
+        with self.session_factory() as session:
+            avatar = get_visible_avatar(session, avatar_id, reporter_id)
+            if avatar.review_state == ReviewState.PENDING:
+                raise Refusal("report.already", id=avatar_id)
+            if avatar.review_state == ReviewState.REJECTED:
+                raise NotFound(f"avatar #{avatar_id} does not exist or is not yours")
+            set_review_state(session, avatar_id, ReviewState.PENDING)
+            record_moderation_action(
+                session,
+                moderator_id=reporter_id,
+                action="report",
+                target_user_id=avatar.owner_id,
+                avatar_id=avatar_id,
+                guild_id=avatar.guild_id if avatar.guild_id is not None else guild_id,
+            )
+            rules = guild_rules(session, avatar.guild_id)
+            session.commit()
+            return Report(card_of(avatar, self.image_store), rules.review_channel, rules.moderator_locale)
+
+    def pending(self, *, guild_id: int, page: int) -> PendingPage:
+        with self.session_factory() as session:
+            found = review_queue_page(session, guild_id=guild_id, page=page, page_size=PENDING_PAGE_SIZE)
+            cards = [card_of(avatar, self.image_store) for avatar in found.items]
+        tiles = [Tile(f"#{c.id}", c.png) for c in cards]
+        sheet = contact_sheet(tiles) if tiles else None
+        return PendingPage(cards=cards, page=found.page, pages=found.pages, total=found.total, sheet=sheet)
+
+    def set_ban(
+        self, *, guild_id: int, moderator_id: int, user_id: int, banned: bool, reason: Optional[str] = None
+    ) -> None:
+        with self.session_factory() as session:
+            set_banned(session, user_id, banned, reason)
+            record_moderation_action(
+                session,
+                moderator_id=moderator_id,
+                action="ban" if banned else "unban",
+                target_user_id=user_id,
+                guild_id=guild_id,
+                reason=reason,
+            )
+            session.commit()
+
+    def log(self, *, guild_id: int, user_id: Optional[int], page: int, page_size: int = 10) -> LogPage:
+        with self.session_factory() as session:
+            found = moderation_log_page(
+                session, guild_id=guild_id, target_user_id=user_id, page=page, page_size=page_size
+            )
+            entries = [
+                LogEntry(e.created_at, e.moderator_id, str(e.action), e.target_user_id, e.avatar_id, e.reason)
+                for e in found.items
+            ]
+        return LogPage(entries=entries, page=found.page, pages=found.pages, total=found.total)
+
+    def settings_of(self, guild_id: int) -> GuildSettings:
+        with self.session_factory() as session:
+            return guild_rules(session, guild_id)
+
+    def save_settings(self, *, guild_id: int, admin_id: int, change: SettingsChange, locale: str) -> GuildSettings:
+        """Apply a change (the admin's language becomes the moderators' channel language) and log it."""
+        with self.session_factory() as session:
+            current = guild_rules(session, guild_id)
+            updated = apply_change(current, change).model_copy(update={"moderator_locale": locale})
+            stored = updated.model_dump(mode="json")
+            # None values remove keys (defaults), so the stored JSON holds only what was set.
+            update_guild_settings(session, guild_id, stored)
+            changed = change.model_dump(exclude_none=True, mode="json")
+            record_moderation_action(
+                session, moderator_id=admin_id, action="settings", guild_id=guild_id, reason=_describe(changed)
+            )
+            session.commit()
+            return updated
+
+    @staticmethod
+    def _in_server(session: Session, avatar_id: int, guild_id: int) -> Avatar:
+        avatar = get_job(session, avatar_id)
+        if avatar.guild_id != guild_id:
+            raise Refusal("error.not_in_server", id=avatar_id)
+        return avatar
+
+
+def _describe(changed: dict[str, object]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(changed.items()))
