@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from typing import Optional
 
 import torch
+from diffusers import DiffusionPipeline
 from PIL import Image
 
 from db.errors import GenerationFailed, TransientGenerationError
 from db.settings import Settings
+from db.spec import AvatarSpec
 from generator.backends.base import RenderRequest
 from generator.backends.stable_diffusion.loader import LoadedModel, load_model
 from generator.backends.stable_diffusion.noise import seeded_noise, slerp, step_generator
@@ -59,7 +61,7 @@ class StableDiffusionBackend:
         self._model = model
         self._options = options
         self._safety = safety
-        self._image_to_image = None
+        self._image_to_image: Optional[DiffusionPipeline] = None
         self.steps = options.steps or model.defaults.steps
         self.guidance = options.guidance if options.guidance is not None else model.defaults.guidance
         self.size = options.image_size or model.defaults.size
@@ -97,7 +99,8 @@ class StableDiffusionBackend:
         return self._model.family
 
     @property
-    def pipeline(self):  # the text-to-image diffusers pipeline, for benchmarks and tests
+    def pipeline(self) -> DiffusionPipeline:
+        """The text-to-image diffusers pipeline, for benchmarks and tests."""
         return self._model.pipe
 
     def render(self, requests: Sequence[RenderRequest]) -> list[Image.Image]:
@@ -135,8 +138,8 @@ class StableDiffusionBackend:
 
     # -- preparing -----------------------------------------------------------
 
-    def _prompt(self, request_spec) -> Prompt:
-        return build_prompt(request_spec, self._options.banned_words)
+    def _prompt(self, spec: AvatarSpec) -> Prompt:
+        return build_prompt(spec, self._options.banned_words)
 
     def _noise(self, seed: int) -> torch.Tensor:
         unet = self._model.pipe.unet
@@ -232,7 +235,7 @@ class StableDiffusionBackend:
         )
         return list(result.images)
 
-    def _img2img_pipeline(self):
+    def _img2img_pipeline(self) -> DiffusionPipeline:
         if self._image_to_image is None:
             from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionXLImg2ImgPipeline
 
