@@ -8,8 +8,9 @@ counted as message files.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from celery import Celery
@@ -19,8 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import AvatarBot, build_bot
 from db.dispatch import filesystem_queue_dir, make_producer
 from db.engine import make_engine, make_session_factory
+from db.images import ImageStore
 from db.settings import Settings
 from tests.bot.fake_discord import APPLICATION_ID, FakeDiscord, settle
+from tests.bot.jobs import finish_job
 
 
 @pytest.fixture(autouse=True)
@@ -66,19 +69,64 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-async def offline_bot(
+def bot_images(bot_settings: Settings) -> ImageStore:
+    return ImageStore(bot_settings.resolved_image_dir)
+
+
+BotStarter = Callable[..., Awaitable[AvatarBot]]
+
+
+@pytest.fixture
+async def start_bot(
     fake_discord: FakeDiscord,
     monkeypatch: pytest.MonkeyPatch,
     bot_settings: Settings,
     bot_sessions: sessionmaker[Session],
     producer: Celery,
-) -> AsyncIterator[AvatarBot]:
-    """The real bot, logged in against the stand-in (no gateway): feed it interactions."""
+    bot_images: ImageStore,
+) -> AsyncIterator[BotStarter]:
+    """Builds and logs in bots against the stand-in and one database (call it again to 'restart').
+    Every bot it made is closed after the test. Background delivery timers default to an hour, so
+    tests drive delivery themselves (courier.handle_job, sweep, progress_tick)."""
     monkeypatch.setattr(Route, "BASE", Route.BASE)  # put back after the test, whatever happens
-    bot = build_bot(bot_settings, session_factory=bot_sessions, producer=producer, http_base=fake_discord.api_base)
-    await bot.login("offline-test-token")
+    started: list[AvatarBot] = []
+
+    async def start(
+        *, notifier: Any = None, progress_every_s: float = 3600.0, sweep_every_s: float = 3600.0
+    ) -> AvatarBot:
+        bot = build_bot(
+            bot_settings,
+            session_factory=bot_sessions,
+            producer=producer,
+            image_store=bot_images,
+            notifier=notifier,
+            http_base=fake_discord.api_base,
+            progress_every_s=progress_every_s,
+            sweep_every_s=sweep_every_s,
+        )
+        started.append(bot)
+        await bot.login("offline-test-token")
+        return bot
+
     try:
-        yield bot
+        yield start
         await settle()
+        for bot in started:
+            if bot.courier is not None and not bot.is_closed():
+                await bot.courier.idle()
     finally:
-        await bot.close()
+        for bot in started:
+            if not bot.is_closed():
+                await bot.close()
+
+
+@pytest.fixture
+async def offline_bot(start_bot: BotStarter) -> AvatarBot:
+    """The real bot, logged in against the stand-in (no gateway): feed it interactions."""
+    return await start_bot()
+
+
+@pytest.fixture
+def finish(bot_sessions: sessionmaker[Session], bot_images: ImageStore) -> Callable[..., int]:
+    """Finish a job as a worker would (claim, store a picture, mark done / flagged / failed)."""
+    return lambda job_id, **kwargs: finish_job(bot_sessions, bot_images, job_id, **kwargs)

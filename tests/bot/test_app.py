@@ -36,6 +36,7 @@ def test_build_bot_from_settings_wires_the_database_and_queue(tmp_path) -> None:
     assert services.session_factory is not None and services.producer is not None
     assert services.notifier is not None and services.image_store is not None
     assert services.studio() is not None
+    assert bot.courier is not None and bot.courier.progress_every_s == 2.0  # progress edits at most every 2 s
     engine = services.session_factory.kw["bind"]
     assert str(engine.url).endswith("avatarbot.sqlite3")
     engine.dispose()
