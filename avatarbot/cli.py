@@ -83,8 +83,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         settings = _settings()
+        # Input is checked before anything is written (logs included).
+        specs = specs_from_args(args) if args.command == "generate" else []
         _configure_logging(settings, args.command)
-        return _run(args, settings)
+        return _run(args, settings, specs)
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except InvalidSpec as exc:
@@ -107,11 +109,10 @@ def _settings() -> Settings:
         raise UsageError(f"{PROG}: bad settings: {problems}") from exc
 
 
-def _run(args: argparse.Namespace, settings: Settings) -> int:
+def _run(args: argparse.Namespace, settings: Settings, specs: Sequence[AvatarSpec]) -> int:
     if args.command == "generate":
         from avatarbot.generate import run_generate_command
 
-        specs = specs_from_args(args)
         return run_generate_command(settings, specs, args.out, timeout_s=args.timeout, stdout=sys.stdout)
     if args.command == "worker":
         from generator.worker import run_worker

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     device: str = "cpu"
     num_inference_steps: Optional[int] = None  # None: the backend's default
     guidance_scale: Optional[float] = None
+    # CPU threads torch may use in a worker (None: torch's default, one per core). Set it to
+    # cores / workers when several CPU workers share a host: oversubscribed threads crawl.
+    torch_threads: Optional[int] = Field(default=None, ge=1)
 
     # Worker behaviour.
     batch_size: int = Field(default=1, ge=1, le=64)

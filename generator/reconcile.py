@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import repositories as repo
 from db.dispatch import GENERATE_TASK, enqueue_generate, filesystem_queue_dir, uses_filesystem_broker
-from db.repositories.reconciler import reserve_reenqueue, return_job_from_dead_worker
+from db.repositories.leases import reserve_reenqueue, return_job_from_dead_worker
 from db.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,9 +62,9 @@ class ReconcileReport:
 
     def summary(self) -> str:
         parts = [
-            f"re-sent {len(self.resent_lost)} queued job(s) whose message was lost {_ids(self.resent_lost)}",
-            f"returned {len(self.returned_from_dead)} job(s) from dead workers {_ids(self.returned_from_dead)}",
-            f"failed {len(self.gave_up)} job(s) out of attempts {_ids(self.gave_up)}",
+            f"re-sent {len(self.resent_lost)} queued job(s) whose message was lost{_ids(self.resent_lost)}",
+            f"returned {len(self.returned_from_dead)} job(s) from dead workers{_ids(self.returned_from_dead)}",
+            f"failed {len(self.gave_up)} job(s) out of attempts{_ids(self.gave_up)}",
         ]
         if self.still_in_broker:
             parts.append(f"left {len(self.still_in_broker)} stale job(s) whose message is still in the broker")
@@ -77,7 +77,7 @@ def _ids(ids: list[int]) -> str:
     if not ids:
         return ""
     shown = ", ".join(str(i) for i in ids[:10])
-    return f"({shown}{', …' if len(ids) > 10 else ''})"
+    return f" ({shown}{', …' if len(ids) > 10 else ''})"
 
 
 def reconcile(settings: Settings, session_factory: sessionmaker[Session], producer: Celery) -> ReconcileReport:

@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, Any, Optional
 from celery.exceptions import SoftTimeLimitExceeded
 from PIL import Image
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from db import repositories as repo
-from db.errors import AvatarError, GenerationFailed, JobStateConflict, TransientGenerationError
+from db.errors import AvatarError, GenerationFailed, TransientGenerationError
 from db.models import Avatar
+from db.repositories.leases import hold_job
 from db.spec import AvatarSpec, parse_spec
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest
 from generator.time_limits import time_limits
@@ -213,6 +215,8 @@ def _finish(
     finished: list[tuple[int, str]] = []
     with context.session_factory() as session:
         for job, image, flagged in zip(jobs, images, flags, strict=True):
+            if not _still_ours(context, session, job.id):
+                continue
             key = context.image_store.put_image(image, _metadata(job, backend))
             row = repo.mark_done(session, job.id, image_key=key, model_version=backend.model_version, flagged=flagged)
             finished.append((job.id, str(row.status)))
@@ -248,11 +252,9 @@ def _fail_jobs(context: WorkerContext, jobs: Sequence[ClaimedJob], error: str, o
     failed: list[int] = []
     with context.session_factory() as session:
         for job in jobs:
-            try:
+            if _still_ours(context, session, job.id):
                 repo.mark_failed(session, job.id, error)
-            except JobStateConflict:
-                continue  # already finished (e.g. by the hard-limit watchdog); leave it as it is
-            failed.append(job.id)
+                failed.append(job.id)
         session.commit()
     for job_id in failed:
         _publish(context, job_id, "failed")
@@ -264,9 +266,10 @@ def _retry_or_fail(
     context: WorkerContext, jobs: Sequence[ClaimedJob], error: str, requeue: Requeue, outcome: GenerateOutcome
 ) -> None:
     settings = context.settings
-    give_up = [job for job in jobs if job.attempts >= settings.max_attempts]
-    again = [job for job in jobs if job.attempts < settings.max_attempts]
     with context.session_factory() as session:
+        held = [job for job in jobs if _still_ours(context, session, job.id)]
+        give_up = [job for job in held if job.attempts >= settings.max_attempts]
+        again = [job for job in held if job.attempts < settings.max_attempts]
         for job in give_up:
             repo.mark_failed(session, job.id, f"gave up after {job.attempts} attempts: {error}")
         for job in again:
@@ -279,6 +282,15 @@ def _retry_or_fail(
         attempts = max(job.attempts for job in again)
         requeue([job.id for job in again], retry_delay(settings.retry_backoff_s, attempts, settings.queued_lease_s))
         outcome.retried.extend(job.id for job in again)
+
+
+def _still_ours(context: WorkerContext, session: Session, job_id: int) -> bool:
+    """Lock the job if this worker still runs it. It may not: the reconciler can hand the job of a
+    worker it took for dead to another one, or the hard-limit watchdog may have failed it."""
+    if hold_job(session, job_id, worker_id=context.worker_id):
+        return True
+    log.warning("job %s is no longer this worker's (returned to the queue or finished); leaving it", job_id)
+    return False
 
 
 def retry_delay(backoff_s: float, attempts: int, lease_s: float) -> float:

@@ -1,6 +1,8 @@
-"""The reconciler's guarded updates: several reconcilers may run at once, and only one may act on a job.
+"""Who may act on a job: guarded updates for workers and reconcilers running at the same time.
 
-Each function is one conditional UPDATE; the caller acts only when it matched.
+A worker that lost its job (the reconciler thought it dead and gave the job to
+another worker) must not finish it; of several reconcilers, only one may re-send
+a job. Each function is one conditional UPDATE; the caller acts only when it matched.
 """
 
 from __future__ import annotations
@@ -14,6 +16,20 @@ from sqlalchemy.orm import Session
 from db.models import Avatar, JobStatus, utcnow
 
 _avatars = Avatar.__table__
+
+
+def hold_job(session: Session, job_id: int, *, worker_id: str) -> bool:
+    """True if `worker_id` still runs the job; the row then stays locked until the transaction ends.
+
+    A no-op UPDATE guarded by status and worker: on PostgreSQL it locks the row, on SQLite it
+    takes the database's write lock, so the caller's following update cannot race a reconciler.
+    """
+    result = session.execute(
+        update(_avatars)
+        .where(_avatars.c.id == job_id, _avatars.c.status == JobStatus.RUNNING, _avatars.c.worker_id == worker_id)
+        .values(worker_id=worker_id)
+    )
+    return result.rowcount == 1
 
 
 def return_job_from_dead_worker(session: Session, job_id: int, *, worker_id: Optional[str]) -> bool:

@@ -49,4 +49,8 @@ def load_backend(settings: Settings) -> GeneratorBackend:
         raise GenerationFailed(
             f"unknown generator backend {settings.backend!r}; available: {', '.join(sorted(LOADERS))}"
         )
+    if settings.torch_threads is not None:
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
     return loader(settings)

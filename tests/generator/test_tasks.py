@@ -1,0 +1,284 @@
+"""The generate task's body on a real database, with the tiny built-in backend or a failing one."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import repositories as repo
+from db.errors import GenerationFailed, TransientGenerationError
+from db.images import ImageStore
+from db.models import JobStatus, ReviewState
+from db.repositories.leases import return_job_from_dead_worker
+from db.settings import Settings
+from db.spec import parse_spec
+from generator.backends.base import RenderRequest
+from generator.tasks import retry_delay, run_generate
+from generator.worker import WorkerContext
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.published: list[tuple[int, str]] = []
+
+    def publish(self, job_id: int, status: str) -> None:
+        self.published.append((job_id, status))
+
+
+class ScriptedBackend:
+    """A backend whose render raises what it is told to, and records each call."""
+
+    name = "builtin"
+    model_version = "scripted0001"
+    kinds = frozenset({"create", "reroll", "variation", "mix", "photo"})
+
+    def __init__(self, error: BaseException | None = None, *, flags: list[bool] | None = None, sleep_s: float = 0.0):
+        self.error = error
+        self.calls: list[list[RenderRequest]] = []
+        self.last_flags = flags
+        self.sleep_s = sleep_s
+
+    def render(self, requests: Sequence[RenderRequest]) -> list[Image.Image]:
+        self.calls.append(list(requests))
+        if self.sleep_s:
+            time.sleep(self.sleep_s)
+        if self.error is not None:
+            raise self.error
+        return [Image.new("RGB", (8, 8), (request.seed % 256, 0, 0)) for request in requests]
+
+
+@pytest.fixture(scope="module")
+def tiny_backend(tmp_path_factory: pytest.TempPathFactory):
+    from generator.builtin.backend import BuiltinBackend
+    from generator.builtin.tiny import save_tiny_pipeline
+
+    weights = save_tiny_pipeline(tmp_path_factory.mktemp("tiny") / "weights")
+    return BuiltinBackend.load(weights, device="cpu", steps=2)
+
+
+def make_context(
+    session_factory: sessionmaker[Session], image_store: ImageStore, backend, **settings: object
+) -> WorkerContext:
+    loads: list[int] = []
+
+    def load():
+        loads.append(1)
+        return backend
+
+    context = WorkerContext(
+        settings=Settings(**{"max_attempts": 2, "retry_backoff_s": 1, **settings}),
+        session_factory=session_factory,
+        image_store=image_store,
+        notifier=RecordingNotifier(),  # type: ignore[arg-type]
+        worker_id="test-worker@host",
+        load_backend=load,
+    )
+    context.loads = loads  # type: ignore[attr-defined]
+    return context
+
+
+def create(session_factory: sessionmaker[Session], count: int = 1, **kwargs: object) -> list[int]:
+    with session_factory() as session:
+        rows = repo.create_jobs(
+            session,
+            owner_id=7,
+            spec=parse_spec({"hair": "long"}),
+            seeds=[100 + i for i in range(count)],
+            backend="builtin",
+            **kwargs,  # type: ignore[arg-type]
+        )
+        session.commit()
+        return [row.id for row in rows]
+
+
+def job(session_factory: sessionmaker[Session], job_id: int):
+    with session_factory() as session:
+        return repo.get_job(session, job_id)
+
+
+def no_requeue(job_ids: Sequence[int], countdown: float) -> None:
+    raise AssertionError(f"unexpected requeue of {job_ids}")
+
+
+def test_renders_stores_marks_done_and_notifies(session_factory, image_store, tiny_backend) -> None:
+    context = make_context(session_factory, image_store, tiny_backend)
+    [job_id] = create(session_factory)
+
+    outcome = run_generate(context, job_id, requeue=no_requeue)
+
+    assert outcome.claimed == outcome.done == [job_id]
+    row = job(session_factory, job_id)
+    assert row.status == JobStatus.DONE and row.attempts == 1 and row.worker_id == "test-worker@host"
+    assert row.model_version == tiny_backend.model_version
+    assert image_store.read_metadata(row.image_key)["spec"] == '{"hair":"long"}'
+    with image_store.open(row.image_key) as image:
+        assert image.size == (64, 64)
+    assert context.notifier.published == [(job_id, "done")]
+
+
+def test_a_redelivered_message_does_not_render_again(session_factory, image_store) -> None:
+    backend = ScriptedBackend()
+    context = make_context(session_factory, image_store, backend)
+    [job_id] = create(session_factory)
+    run_generate(context, job_id, requeue=no_requeue)
+
+    outcome = run_generate(context, job_id, requeue=no_requeue)
+
+    assert outcome.claimed == [] and len(backend.calls) == 1
+    assert job(session_factory, job_id).attempts == 1
+
+
+def test_backend_is_loaded_lazily_and_once(session_factory, image_store) -> None:
+    context = make_context(session_factory, image_store, ScriptedBackend())
+    assert context.loads == []
+    for job_id in create(session_factory, 3):
+        run_generate(context, job_id, requeue=no_requeue)
+    assert context.loads == [1]
+
+
+def test_batch_claims_queued_jobs_of_the_backend_in_one_render(session_factory, image_store) -> None:
+    backend = ScriptedBackend()
+    context = make_context(session_factory, image_store, backend, batch_size=3)
+    job_ids = create(session_factory, 4)
+
+    outcome = run_generate(context, job_ids[1], requeue=no_requeue)
+
+    assert outcome.done[0] == job_ids[1] and len(outcome.done) == 3
+    assert len(backend.calls) == 1 and len(backend.calls[0]) == 3
+    assert job(session_factory, job_ids[3]).status == JobStatus.QUEUED  # beyond the batch
+
+
+def test_transient_error_releases_and_requeues_with_backoff_then_gives_up(session_factory, image_store) -> None:
+    backend = ScriptedBackend(TransientGenerationError("device busy"))
+    context = make_context(session_factory, image_store, backend, max_attempts=2, retry_backoff_s=3)
+    [job_id] = create(session_factory)
+    requeued: list[tuple[list[int], float]] = []
+
+    first = run_generate(context, job_id, requeue=lambda ids, delay: requeued.append((list(ids), delay)))
+
+    assert first.retried == [job_id] and requeued == [([job_id], 3.0)]
+    row = job(session_factory, job_id)
+    assert row.status == JobStatus.QUEUED and row.error == "device busy" and row.worker_id is None
+
+    second = run_generate(context, job_id, requeue=no_requeue)
+
+    assert second.failed == [job_id]
+    row = job(session_factory, job_id)
+    assert row.status == JobStatus.FAILED and row.attempts == 2
+    assert row.error == "gave up after 2 attempts: device busy"
+    assert context.notifier.published == [(job_id, "failed")]
+
+
+def test_database_operational_error_is_retried(session_factory, image_store) -> None:
+    error = OperationalError("UPDATE avatars", {}, Exception("server closed the connection unexpectedly"))
+    context = make_context(session_factory, image_store, ScriptedBackend(error))
+    [job_id] = create(session_factory)
+    requeued: list[list[int]] = []
+
+    outcome = run_generate(context, job_id, requeue=lambda ids, delay: requeued.append(list(ids)))
+
+    assert outcome.retried == [job_id] and requeued == [[job_id]]
+    assert job(session_factory, job_id).status == JobStatus.QUEUED
+
+
+def test_generation_failure_is_stored_as_its_readable_message(session_factory, image_store) -> None:
+    backend = ScriptedBackend(GenerationFailed("the model cannot draw that"))
+    context = make_context(session_factory, image_store, backend)
+    [job_id] = create(session_factory)
+
+    run_generate(context, job_id, requeue=no_requeue)
+
+    row = job(session_factory, job_id)
+    assert row.status == JobStatus.FAILED and row.error == "the model cannot draw that"
+
+
+def test_unexpected_error_is_logged_with_an_id_and_stored_short(session_factory, image_store, caplog) -> None:
+    context = make_context(session_factory, image_store, ScriptedBackend(ZeroDivisionError("division by zero")))
+    [job_id] = create(session_factory)
+
+    run_generate(context, job_id, requeue=no_requeue)
+
+    row = job(session_factory, job_id)
+    assert row.status == JobStatus.FAILED and row.error.startswith("internal error (id ")
+    error_id = row.error.removeprefix("internal error (id ").rstrip(")")
+    logged = [r for r in caplog.records if error_id in r.getMessage()]
+    assert logged and logged[0].exc_info is not None  # the traceback is in the log, not on the row
+
+
+def test_soft_time_limit_fails_the_job_with_a_clear_error(session_factory, image_store) -> None:
+    context = make_context(
+        session_factory, image_store, ScriptedBackend(sleep_s=3), task_soft_time_limit_s=1, task_time_limit_s=30
+    )
+    [job_id] = create(session_factory)
+
+    run_generate(context, job_id, requeue=no_requeue)
+
+    row = job(session_factory, job_id)
+    assert row.status == JobStatus.FAILED and row.error == "the render took longer than 1 s and was stopped"
+
+
+def test_safety_flags_from_the_backend_make_flagged_jobs(session_factory, image_store) -> None:
+    context = make_context(session_factory, image_store, ScriptedBackend(flags=[False, True]), batch_size=2)
+    first, second = create(session_factory, 2)
+
+    run_generate(context, first, requeue=no_requeue)
+
+    assert job(session_factory, first).status == JobStatus.DONE
+    flagged = job(session_factory, second)
+    assert flagged.status == JobStatus.FLAGGED and flagged.review_state == ReviewState.PENDING
+
+
+def test_each_kind_maps_to_its_render_request(session_factory, image_store, tmp_path: Path) -> None:
+    backend = ScriptedBackend()
+    context = make_context(session_factory, image_store, backend)
+    [original] = create(session_factory)
+    [other] = create(session_factory)
+    photo_key = image_store.put_image(Image.new("RGB", (16, 16), "white"), {"source": "upload"}, ai_generated=False)
+    [variation] = create(session_factory, kind="variation", parent_id=original,
+                         params={"strength": 0.3, "variation_seed": 9})
+    [mix] = create(session_factory, kind="mix", parent_id=original, mix_parent_id=other, params={"mix_ratio": 0.25})
+    [photo] = create(session_factory, kind="photo", params={"source_image_key": photo_key, "strength": 0.6})
+    [broken] = create(session_factory, kind="variation", params={"strength": 0.3})
+
+    for job_id in (variation, mix, photo, broken):
+        run_generate(context, job_id, requeue=no_requeue)
+
+    [[v], [m], [p]] = backend.calls
+    assert (v.kind, v.strength, v.variation_seed) == ("variation", 0.3, 9)
+    assert (m.kind, m.mix_ratio, m.mix_with.seed) == ("mix", 0.25, job(session_factory, other).seed)
+    assert p.kind == "photo" and p.strength == 0.6 and p.init_image.size == (16, 16)
+    row = job(session_factory, broken)
+    assert row.status == JobStatus.FAILED
+    assert row.error == f"variation job {broken} is missing its 'variation_seed' parameter"
+
+
+def test_a_worker_that_lost_its_job_does_not_finish_it(session_factory, image_store) -> None:
+    # While this worker renders, the reconciler takes it for dead and another worker claims the job.
+    [job_id] = create(session_factory)
+
+    class TakenAway(ScriptedBackend):
+        def render(self, requests):
+            with session_factory() as session:
+                assert return_job_from_dead_worker(session, job_id, worker_id="test-worker@host")
+                repo.claim_jobs(session, job_id, worker_id="other@host", backend="builtin")
+                session.commit()
+            return super().render(requests)
+
+    context = make_context(session_factory, image_store, TakenAway())
+
+    outcome = run_generate(context, job_id, requeue=no_requeue)
+
+    assert outcome.claimed == [job_id] and outcome.done == [] and outcome.failed == []
+    row = job(session_factory, job_id)
+    assert row.status == JobStatus.RUNNING and row.worker_id == "other@host" and row.image_key is None
+    assert context.notifier.published == []
+
+
+def test_retry_delay_grows_and_stays_inside_the_lease() -> None:
+    assert [retry_delay(5, n, 120) for n in (1, 2, 3, 10)] == [5.0, 10.0, 20.0, 60.0]
