@@ -88,7 +88,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _configure_logging(settings, args.command)
         return _run(args, settings, specs)
     except UsageError as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        message = str(exc)
+        return _fail(message if message.startswith(PROG) else f"{PROG}: {message}", EXIT_USAGE)
     except InvalidSpec as exc:
         return _fail(f"{PROG}: {exc}", EXIT_USAGE)
     except AvatarError as exc:
