@@ -1,0 +1,55 @@
+"""Worker pieces that run beside the consumer: liveness rows and the periodic thread."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from db import repositories as repo
+from db.images import ImageStore
+from db.notify import PollingNotifier
+from db.settings import Settings
+from generator.worker import PeriodicThread, WorkerContext, make_worker_id
+
+
+def test_heartbeat_registers_the_worker_and_a_clean_shutdown_removes_it(session_factory, tmp_path: Path) -> None:
+    context = WorkerContext(
+        settings=Settings(data_dir=tmp_path),
+        session_factory=session_factory,
+        image_store=ImageStore(tmp_path / "images"),
+        notifier=PollingNotifier(session_factory),
+        worker_id=make_worker_id(Settings()),
+        load_backend=lambda: (_ for _ in ()).throw(AssertionError("must not load")),
+    )
+    context.heartbeat()
+    context.heartbeat()
+    with session_factory() as session:
+        [worker] = repo.live_workers(session, dead_after_s=60, backend="builtin")
+    assert worker.id == context.worker_id and worker.backend == "builtin"
+
+    context.forget()
+    with session_factory() as session:
+        assert repo.live_workers(session, dead_after_s=60) == []
+
+
+def test_worker_id_names_the_backend_and_process() -> None:
+    worker_id = make_worker_id(Settings(backend="stable-diffusion"))
+    assert worker_id.startswith("avatarbot-stable-diffusion-") and "@" in worker_id
+
+
+def test_periodic_thread_keeps_going_after_a_failure_and_stops_promptly() -> None:
+    calls: list[int] = []
+    third = threading.Event()
+
+    def action() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database blip")
+        if len(calls) >= 3:
+            third.set()
+
+    thread = PeriodicThread("test", 0.01, action)
+    thread.start()
+    assert third.wait(5)
+    thread.stop(timeout_s=5)
+    assert not thread.is_alive()
