@@ -32,7 +32,8 @@ def make_celery(settings: Settings, context: WorkerContext) -> Celery:
             session.commit()
         enqueue_generate(app, job_ids, settings.queue_name, countdown=countdown)
 
-    @app.task(name=GENERATE_TASK, ignore_result=True, acks_late=True)
+    # shared=False: Celery would otherwise add this closure to every app created later in the process.
+    @app.task(name=GENERATE_TASK, ignore_result=True, acks_late=True, shared=False)
     def generate(job_id: int) -> dict[str, list[int]]:
         outcome = run_generate(context, int(job_id), requeue=requeue)
         return {"claimed": outcome.claimed, "done": outcome.done, "failed": outcome.failed}

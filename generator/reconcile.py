@@ -104,7 +104,11 @@ def reconcile(settings: Settings, session_factory: sessionmaker[Session], produc
     in_flight = job_ids_in_broker(settings)
     with session_factory() as session:
         returned = set(report.returned_from_dead)
-        stale = [job.id for job in repo.stale_queued_jobs(session, lease_s=settings.queued_lease_s)]
+        stale = [
+            job.id
+            for job in repo.stale_queued_jobs(session, lease_s=settings.queued_lease_s)
+            if job.backend == settings.backend  # other backends' jobs belong on other queues
+        ]
         for job_id in report.returned_from_dead + [j for j in stale if j not in returned]:
             if job_id not in returned and job_id in in_flight:
                 report.still_in_broker.append(job_id)

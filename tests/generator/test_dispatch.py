@@ -75,3 +75,25 @@ def test_dispatch_marks_enqueued_after_the_jobs_exist(tmp_path: Path, migrated_s
         assert repo.get_job(session, job_id).enqueued_at is not None
     assert len(list(filesystem_queue_dir(settings).glob("*.msg"))) == 1
     engine.dispose()
+
+
+def test_filesystem_transport_puts_unacknowledged_messages_back_on_a_clean_close(tmp_path: Path) -> None:
+    # What db.dispatch documents: a taken message leaves the folder and lives in the consumer's
+    # memory until acknowledged; a clean close restores it (a SIGKILL would lose it instead, which
+    # is why the reconciler exists; see tests/integration/test_crash.py).
+    settings = Settings(data_dir=tmp_path)
+    producer = make_producer(settings)
+    consumer = make_producer(settings)
+    try:
+        enqueue_generate(producer, [21], settings.queue_name)
+        folder = filesystem_queue_dir(settings)
+        connection = consumer.connection_for_read()
+        message = connection.default_channel.basic_get(settings.queue_name, no_ack=False)
+        assert message is not None and message.headers["task"] == GENERATE_TASK
+        assert list(folder.glob("*.msg")) == []
+        connection.close()
+        [restored] = folder.glob("*.msg")
+        assert job_id_of_message(json.loads(restored.read_bytes())) == 21
+    finally:
+        producer.close()
+        consumer.close()

@@ -185,3 +185,14 @@ def test_filesystem_messages_are_found_in_the_queue_folder(tmp_path: Path, produ
     enqueue_generate(producer, [7, 8], settings.queue_name)
     (filesystem_queue_dir(settings) / "junk.avatars.builtin.msg").write_text("not json")
     assert in_folder(settings) == [7, 8]
+
+
+def test_jobs_of_another_backend_are_left_to_its_own_reconciler(tmp_path, session_factory, producer) -> None:
+    settings = make_settings(tmp_path)
+    with session_factory() as session:
+        [row] = repo.create_jobs(session, owner_id=3, spec=parse_spec({}), seeds=[1], backend="stable-diffusion")
+        session.commit()
+    age(session_factory, [row.id], 120)
+
+    assert reconcile(settings, session_factory, producer).resent_lost == []
+    assert in_folder(settings) == []
