@@ -138,7 +138,9 @@ def main(argv: list[str] | None = None) -> None:
         if rng.random() < 0.5:
             x = x.flip(-1)
         posterior = vae.encode(x).latent_dist
-        recon = vae.decode(posterior.sample()).sample
+        # Decode the posterior mean: sampling at the initial log-variance (std ~1) drowns the
+        # latents in noise and the decoder learns only blurry, colourless shapes for a long while.
+        recon = vae.decode(posterior.mean).sample
         loss = reconstruction_loss(recon, x, run["edge_weight"])
         total = loss + run["kl_weight"] * posterior.kl().mean()
         opt.zero_grad(set_to_none=True)
