@@ -19,12 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Optional
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import repositories as repo
 from db.dispatch import make_producer
 from db.engine import make_engine, make_session_factory
+from db.errors import AvatarError
 from db.images import ImageStore
+from db.migrate import is_up_to_date
 from db.notify import JobNotifier, make_notifier
 from db.settings import Settings
 from generator.backends.base import GeneratorBackend
@@ -121,6 +124,12 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
     from generator.celery_app import make_celery
     from generator.reconcile import reconcile
 
+    if not is_up_to_date(settings.resolved_database_url):
+        # Migrations are an operator's step (the compose `migrate` service, `avatarbot db upgrade`).
+        raise AvatarError(
+            f"the database {_safe_url(settings.resolved_database_url)} is not at the newest schema; "
+            "run `avatarbot db upgrade` first"
+        )
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
     context = build_worker_context(settings, session_factory)
@@ -166,3 +175,7 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
             log.exception("could not remove this worker's row")
         producer.close()
         engine.dispose()
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

@@ -53,3 +53,13 @@ def test_periodic_thread_keeps_going_after_a_failure_and_stops_promptly() -> Non
     assert third.wait(5)
     thread.stop(timeout_s=5)
     assert not thread.is_alive()
+
+
+def test_worker_refuses_a_database_that_is_not_migrated(tmp_path: Path) -> None:
+    import pytest
+
+    from db.errors import AvatarError
+    from generator.worker import run_worker
+
+    with pytest.raises(AvatarError, match="not at the newest schema; run `avatarbot db upgrade` first"):
+        run_worker(Settings(data_dir=tmp_path))
