@@ -102,8 +102,14 @@ def run_generate_command(
         _wait(settings, session_factory, job_ids, timeout_s, worker)
         total_s = time.monotonic() - started
         results = _results(session_factory, job_ids)
-        paths = _write(results, ImageStore(settings.resolved_image_dir), output)
+        if any(r.image_key is not None for r in results):
+            paths = _write(results, ImageStore(settings.resolved_image_dir), output)
+        else:
+            output.discard()  # a sheet of failures is not a result worth a folder
+            paths = {}
         _report(results, paths, total_s, stdout)
+        if not paths:
+            print(f"no avatar was made, so nothing was written to {output.target}", file=stdout)
         return 0 if all(r.status != JobStatus.FAILED for r in results) else 1
     except BaseException:
         output.discard()

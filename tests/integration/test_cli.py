@@ -143,3 +143,21 @@ def test_generate_starts_a_worker_and_writes_avatars_and_a_contact_sheet(tmp_pat
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )
     assert check.stdout.strip() == "0", check.stderr
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_generate_reports_failed_jobs_and_writes_nothing_when_none_succeeded(tmp_path: Path) -> None:
+    env = stack_env({"AVATARBOT_DATA_DIR": str(tmp_path / "data"),
+                     "AVATARBOT_BUILTIN_WEIGHTS": str(tmp_path / "no-weights-here")})
+    out = tmp_path / "out"
+
+    result = subprocess.run(
+        [sys.executable, "-m", "avatarbot", "generate", "--seed", "1", "--out", str(out)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+
+    assert result.returncode == 1
+    assert "failed" in result.stdout and "the built-in model's weights are missing" in result.stdout
+    assert f"nothing was written to {out}" in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
