@@ -35,9 +35,7 @@ IMAGE_MOUNT_USERS = ("worker", "worker-cpu", "bot")  # workers write images, the
 
 # Environment variables the code may touch directly, with the reason. Everything else goes
 # through Settings (AVATARBOT_*), read once in an entry point.
-ALLOWED_ENV_NAMES: dict[str, str] = {
-    "HF_HUB_OFFLINE": "set around diffusers' from_pretrained so loading never reaches a model hub, then restored",
-}
+ALLOWED_ENV_NAMES: dict[str, str] = {}
 
 # `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `${NAME:?error}`, `${NAME?error}`
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")

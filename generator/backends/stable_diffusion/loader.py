@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import pickle
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -47,9 +46,6 @@ log = logging.getLogger(__name__)
 
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
 _UNET_PREFIX = "model.diffusion_model."
-_OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
-
-
 @dataclass
 class LoadedModel:
     pipe: DiffusionPipeline
@@ -64,26 +60,20 @@ class LoadedModel:
 
 @contextmanager
 def hub_offline() -> Iterator[None]:
-    """Make huggingface_hub, transformers and diffusers refuse the network while loading.
+    """Make huggingface_hub (and so transformers and diffusers) refuse the network while loading.
 
-    huggingface_hub reads HF_HUB_OFFLINE once at import, so its constant is set too; both are
-    put back afterwards, so nothing outside this block changes.
+    huggingface_hub reads HF_HUB_OFFLINE once at import, so its constant is patched here rather
+    than the environment; every load also passes local_files_only=True. The flag is put back
+    afterwards, so nothing outside this block changes.
     """
     import huggingface_hub.constants as hub_constants
 
-    saved_env = {name: os.environ.get(name) for name in _OFFLINE_ENV}
     saved_flag = hub_constants.HF_HUB_OFFLINE
-    os.environ.update(_OFFLINE_ENV)
     hub_constants.HF_HUB_OFFLINE = True
     try:
         yield
     finally:
         hub_constants.HF_HUB_OFFLINE = saved_flag
-        for name, value in saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def torch_dtype_for(device: str) -> torch.dtype:
