@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.http import Route
 from sqlalchemy.orm import Session
 
+from bot import log_redaction
 from bot.commands import add_commands
 from bot.delivery import Courier
 from bot.delivery_store import DeliveryStore
@@ -156,5 +157,6 @@ def run_bot(settings: Settings) -> None:
             "no Discord bot token: set AVATARBOT_DISCORD_TOKEN "
             "(Discord developer portal -> your application -> Bot -> Reset Token)"
         )
+    log_redaction.install()  # the entry point has configured logging by now
     bot = build_bot_from_settings(settings)
     bot.run(settings.discord_token.get_secret_value(), log_handler=None)

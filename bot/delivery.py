@@ -236,25 +236,35 @@ class Courier:
         for note in notes:
             request_id = note.reply.request_id
             live.add(request_id)
-            if self._progress_text.get(request_id) == note.text:
-                continue
-            if now - self._progress_at.get(request_id, float("-inf")) < self.progress_every_s:
+            if not self._progress_due(request_id, note.text, now):
                 continue
             async with self.guard.hold(request_id):
-                if self.guard.answered(request_id):
+                # Checked again under the lock: the command's own first answer may just have been sent.
+                if self.guard.answered(request_id) or not self._progress_due(request_id, note.text, time.monotonic()):
                     continue
+                # Remembered before sending: a failed edit is retried only when the text changes.
+                self._progress_text[request_id] = note.text
+                self._progress_at[request_id] = time.monotonic()
                 try:
                     await self.outbox.edit_reply_text(note.reply, note.text)
+                except (discord.NotFound, discord.Forbidden):
+                    # The reply is gone (deleted, or the token refused): stop editing it; the
+                    # result will find another way (bot.outbox).
+                    self.guard.mark_answered(request_id)
+                    continue
                 except discord.HTTPException as exc:
                     log.warning("progress edit of request %s failed: %s", request_id, exc.status)
                     continue
-            self._progress_text[request_id] = note.text
-            self._progress_at[request_id] = time.monotonic()
             edits += 1
         # Forget requests that no longer wait.
         self._progress_text = {k: v for k, v in self._progress_text.items() if k in live}
         self._progress_at = {k: v for k, v in self._progress_at.items() if k in live}
         return edits
+
+    def _progress_due(self, request_id: str, text: str, now: float) -> bool:
+        if self._progress_text.get(request_id) == text:
+            return False
+        return now - self._progress_at.get(request_id, float("-inf")) >= self.progress_every_s
 
     def note_progress(self, request_id: str, text: str) -> None:
         """Record a reply text the command handler itself just showed (the next edit waits 2 s)."""

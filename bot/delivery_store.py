@@ -118,7 +118,9 @@ class DeliveryStore:
                 action, won = "deliver", claim_delivery(session, job.id)
             elif job.held_at is not None:
                 return None  # waiting for a moderator
-            elif rules.holds_for_review(flagged=job.status == JobStatus.FLAGGED):
+            elif job.review_state == ReviewState.PENDING or rules.holds_for_review(
+                flagged=job.status == JobStatus.FLAGGED
+            ):
                 hold_reason = "flagged" if job.status == JobStatus.FLAGGED else "all"
                 action, won = "hold", claim_hold(session, job.id)
             else:

@@ -41,3 +41,25 @@ def test_build_bot_from_settings_wires_the_database_and_queue(tmp_path) -> None:
     assert str(engine.url).endswith("avatarbot.sqlite3")
     engine.dispose()
     services.producer.close()
+
+
+def test_interaction_tokens_are_redacted_from_logs() -> None:
+    import io
+    import logging
+
+    from bot import log_redaction
+
+    token = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDpzZWNyZXQtc2VjcmV0"
+    stream = io.StringIO()
+    logger = logging.getLogger("avatarbot-test-redaction")
+    logger.propagate = False
+    logger.addHandler(logging.StreamHandler(stream))
+    logger.setLevel(logging.DEBUG)
+    log_redaction.install(logger)
+    log_redaction.install(logger)  # once is enough
+    url = f"https://discord.com/api/v10/webhooks/1100000000000000001/{token}/messages/@original"
+    logger.debug("Webhook ID %s with %s %s has returned status code %s", 1, "PATCH", url, 200)
+    logger.debug("POST /interactions/123456789012345678/%s/callback with None", token)
+    text = stream.getvalue()
+    assert token not in text and text.count("<token>") == 2
+    assert len(logger.handlers[0].filters) == 1
