@@ -30,6 +30,8 @@ from db.repositories.gallery import (
 )
 from db.repositories.guilds import ensure_guild, get_guild_settings, update_guild_settings
 from db.repositories.insights import (
+    count_queued,
+    count_user_avatars,
     latest_user_avatar,
     moderation_log_page,
     recent_render_seconds,
@@ -74,6 +76,8 @@ __all__ = [
     "claim_reply_answer",
     "clear_expired_tokens",
     "count_active_jobs",
+    "count_queued",
+    "count_user_avatars",
     "count_user_jobs_since",
     "create_jobs",
     "delete_avatar",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Avatar, JobStatus, ModerationAction, ReviewState, Visibility
@@ -23,6 +23,17 @@ def user_active_jobs(session: Session, user_id: int, *, limit: int = 20) -> list
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def count_queued(session: Session, backend: str) -> int:
+    """Jobs of `backend` waiting for a worker (a new one would join behind them)."""
+    query = select(func.count()).select_from(Avatar).where(Avatar.status == JobStatus.QUEUED, Avatar.backend == backend)
+    return session.scalar(query) or 0
+
+
+def count_user_avatars(session: Session, user_id: int) -> int:
+    """Every avatar row of a user, finished or not."""
+    return session.scalar(select(func.count()).select_from(Avatar).where(Avatar.owner_id == user_id)) or 0
 
 
 def recent_render_seconds(session: Session, backend: str, *, sample: int = 20) -> Optional[float]:
