@@ -144,6 +144,8 @@ def test_queue_insights(session_factory: sessionmaker[Session]) -> None:
         repo.claim_jobs(session, jobs[1].id, worker_id="w", backend="builtin")
         session.commit()
         assert [j.id for j in repo.user_active_jobs(session, ALICE)] == [jobs[1].id, jobs[2].id]
+        assert repo.count_queued(session, "builtin") == 1 and repo.count_queued(session, "stable-diffusion") == 0
+        assert (repo.count_user_avatars(session, ALICE), repo.count_user_avatars(session, BOB)) == (3, 0)
         assert repo.user_active_jobs(session, BOB) == []
         seconds = repo.recent_render_seconds(session, "builtin")
         assert seconds is not None and 0 <= seconds < 60
