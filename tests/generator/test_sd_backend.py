@@ -286,16 +286,12 @@ def test_loading_never_opens_a_network_connection(models: dict[str, Path], monke
     assert loaded.render([RenderRequest(spec=SPEC, seed=1)])
 
 
-def test_hub_offline_is_scoped_to_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hub_offline_is_scoped_to_the_load() -> None:
     import huggingface_hub.constants as hub_constants
 
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     before = hub_constants.HF_HUB_OFFLINE
     with hub_offline():
-        import os
-
-        assert os.environ["HF_HUB_OFFLINE"] == "1" and hub_constants.is_offline_mode()
-    assert "HF_HUB_OFFLINE" not in __import__("os").environ
+        assert hub_constants.is_offline_mode()
     assert hub_constants.HF_HUB_OFFLINE == before
 
 
