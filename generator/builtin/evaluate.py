@@ -189,6 +189,8 @@ def main(argv: list[str] | None = None) -> None:
 
     # 4. Speed at the default settings, and the contact sheet.
     torch.set_num_threads(2)
+    # Other work shares this CPU; the load average says how busy it was while timing.
+    result["cpu_load_average_1min_at_timing"] = round(__import__("os").getloadavg()[0], 2)
     result["cpu_p50_s_batch1"] = p50_seconds(backend, 1, args.timing_repeats)
     result["cpu_p50_s_batch8_per_image"] = p50_seconds(backend, 8, max(3, args.timing_repeats // 2))
     result["gpu_images_per_s"] = None

@@ -40,8 +40,14 @@ def edges(x: torch.Tensor) -> torch.Tensor:
     return F.conv2d(x, kernel, padding=1, groups=x.shape[1])
 
 
-def reconstruction_loss(recon: torch.Tensor, target: torch.Tensor, edge_weight: float) -> torch.Tensor:
-    return F.l1_loss(recon, target) + edge_weight * F.l1_loss(edges(recon), edges(target))
+def reconstruction_loss(
+    recon: torch.Tensor, target: torch.Tensor, edge_weight: float, mse_weight: float = 0.0
+) -> torch.Tensor:
+    # L1 keeps flat areas flat; MSE punishes the large errors of a wrong colour; edges keep lines sharp.
+    loss = F.l1_loss(recon, target) + edge_weight * F.l1_loss(edges(recon), edges(target))
+    if mse_weight:
+        loss = loss + mse_weight * F.mse_loss(recon, target)
+    return loss
 
 
 def random_crops(images: np.ndarray, batch: int, crop: int, rng: np.random.Generator) -> torch.Tensor:
@@ -85,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--kl-weight", type=float, default=1e-6)
     parser.add_argument("--edge-weight", type=float, default=0.5)
+    parser.add_argument("--mse-weight", type=float, default=1.0)
     parser.add_argument("--limit", type=int, default=20000, help="training images held in memory")
     parser.add_argument("--save-every", type=int, default=200)
     parser.add_argument("--reload-every", type=int, default=250, help="re-read the data (a render may be running)")
@@ -103,8 +110,10 @@ def main(argv: list[str] | None = None) -> None:
         sizes = AutoencoderSizes(image_size=args.image_size, channels=tuple(args.channels),
                                  layers_per_block=args.layers_per_block, latent_channels=args.latent_channels,
                                  norm_groups=args.norm_groups)
-        run = {k: v for k, v in vars(args).items() if k in ("batch", "crop", "lr", "kl_weight", "edge_weight")}
+        run_keys = ("batch", "crop", "lr", "kl_weight", "edge_weight", "mse_weight")
+        run = {k: v for k, v in vars(args).items() if k in run_keys}
     run["steps"] = args.steps  # may be extended on resume
+    run.setdefault("mse_weight", args.mse_weight)  # added after the first runs began
 
     torch.manual_seed(0)
     vae = build_autoencoder(sizes)
@@ -141,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         # Decode the posterior mean: sampling at the initial log-variance (std ~1) drowns the
         # latents in noise and the decoder learns only blurry, colourless shapes for a long while.
         recon = vae.decode(posterior.mean).sample
-        loss = reconstruction_loss(recon, x, run["edge_weight"])
+        loss = reconstruction_loss(recon, x, run["edge_weight"], run.get("mse_weight", 0.0))
         total = loss + run["kl_weight"] * posterior.kl().mean()
         opt.zero_grad(set_to_none=True)
         total.backward()
@@ -156,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
         config = {"sizes": asdict(sizes), "run": run, "stage": "autoencoder"}
         state = {"model": vae.state_dict(), "ema": ema.model.state_dict(), "opt": opt.state_dict()}
         save_checkpoint(ckpt_path, Checkpoint(step, config, state, losses))
-        plot_losses(losses, args.out / "loss.png", "autoencoder reconstruction loss (L1 + edges)")
+        plot_losses(losses, args.out / "loss.png", "autoencoder reconstruction loss (L1 + MSE + edges)")
         save_reconstructions(ema.model, val_images, args.out / "reconstructions.png")
 
     run_loop(run["steps"], start, train_step, save, args.save_every, "autoencoder")
