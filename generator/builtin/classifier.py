@@ -8,6 +8,7 @@ are available on the CPU build).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -53,7 +54,7 @@ def load_classifier(path) -> AttributeClassifier:
     """Rebuild the classifier from its checkpoint alone (EMA weights, eval mode)."""
     from generator.builtin.training import load_checkpoint
 
-    ckpt = load_checkpoint(path)
+    ckpt = load_checkpoint(Path(path))
     if ckpt is None:
         raise FileNotFoundError(f"no classifier checkpoint at {path}; train it first")
     raw = ckpt.config["sizes"]
