@@ -96,13 +96,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--save-every", type=int, default=200)
     parser.add_argument("--reload-every", type=int, default=250, help="re-read the data (a render may be running)")
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--init-from", type=Path, default=None,
+                        help="start a new run from another run's checkpoint (its EMA weights and sizes)")
+    parser.add_argument("--decoder-only", action="store_true",
+                        help="train only the decoder: latents stay valid for an already-trained UNet")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
 
     ckpt_path = args.out / "ckpt.pt"
     ckpt = load_checkpoint(ckpt_path)
-    if ckpt is not None:  # the checkpoint's own config wins over the command line
+    init = load_checkpoint(args.init_from) if ckpt is None and args.init_from is not None else None
+    if ckpt is None and init is not None:
+        sizes = AutoencoderSizes(**{k: tuple(v) if isinstance(v, list) else v for k, v in init.config["sizes"].items()})
+        run = {**init.config["run"], "decoder_only": args.decoder_only, "lr": args.lr}
+        print(f"starting from the EMA weights of {args.init_from} (step {init.step})")
+    elif ckpt is not None:  # the checkpoint's own config wins over the command line
         sizes = AutoencoderSizes(**{k: tuple(v) if isinstance(v, list) else v for k, v in ckpt.config["sizes"].items()})
         run = ckpt.config["run"]
         print(f"resuming {ckpt_path} at step {ckpt.step}")
@@ -117,8 +126,14 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.manual_seed(0)
     vae = build_autoencoder(sizes)
+    if init is not None:
+        vae.load_state_dict(init.state["ema"])
+    if run.get("decoder_only"):
+        vae.encoder.requires_grad_(False)
+        vae.quant_conv.requires_grad_(False)
     ema = EMA(vae, decay=0.999)
-    opt = torch.optim.AdamW(vae.parameters(), lr=run["lr"], weight_decay=0.0, betas=(0.9, 0.99))
+    trainable = [p for p in vae.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(trainable, lr=run["lr"], weight_decay=0.0, betas=(0.9, 0.99))
     losses: list[tuple[int, float]] = []
     start = 0
     if ckpt is not None:
@@ -146,7 +161,8 @@ def main(argv: list[str] | None = None) -> None:
         x = random_crops(images, run["batch"], run["crop"], rng)
         if rng.random() < 0.5:
             x = x.flip(-1)
-        posterior = vae.encode(x).latent_dist
+        with torch.set_grad_enabled(not run.get("decoder_only")):
+            posterior = vae.encode(x).latent_dist
         # Decode the posterior mean: sampling at the initial log-variance (std ~1) drowns the
         # latents in noise and the decoder learns only blurry, colourless shapes for a long while.
         recon = vae.decode(posterior.mean).sample
@@ -154,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
         total = loss + run["kl_weight"] * posterior.kl().mean()
         opt.zero_grad(set_to_none=True)
         total.backward()
-        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         opt.step()
         ema.update(vae, step)
         value = loss.item()
