@@ -8,27 +8,12 @@ Prints a short table (batch, steps, guidance, p50 s per call, p50 s per image).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from pathlib import Path
 
 import torch
 
-from db.spec import parse_spec
-from generator.backends.base import RenderRequest
 from generator.builtin.backend import BuiltinBackend
-
-
-def time_render(backend: BuiltinBackend, batch: int, repeats: int) -> float:
-    spec = parse_spec({"style": "lorelei", "hair": "long", "expression": "happy"})
-    requests = [RenderRequest(spec, seed) for seed in range(batch)]
-    backend.render(requests)  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        backend.render(requests)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from generator.builtin.evaluate import p50_seconds
 
 
 def main() -> None:
@@ -46,7 +31,8 @@ def main() -> None:
     for batch, steps in [(1, backend.steps), (8, backend.steps), (1, 8), (1, 20)]:
         default_steps = backend.steps
         backend.steps = steps
-        seconds = time_render(backend, batch, args.repeats)
+        # The same measure as eval.json's cpu_p50 figures (median seconds per image).
+        seconds = p50_seconds(backend, batch, args.repeats) * batch
         backend.steps = default_steps
         print(f"{batch:>5} {steps:>5} {backend.guidance:>5.1f} {seconds:>8.3f} {seconds / batch:>8.3f}")
 
