@@ -7,7 +7,8 @@ Runs the real bot against the offline Discord stand-in (tests/bot/fake_discord.p
 folder, on the CPU. The built-in model uses the shipped weights when generator/weights/chibi has
 a model_index.json, else tiny random weights (said in the output: then the figures measure the
 plumbing, not the model). Each command comes from a different user (so quotas do not refuse any);
-`--interval` spaces them (0: all at once, a burst).
+`--interval` spaces them (0: all at once, a burst). The workers (and any other child process) are
+stopped however the benchmark ends: normally, on an error, on Ctrl-C or on SIGTERM.
 
 Prints a short table: acknowledge (command -> Discord callback), first answer (-> queue place
 shown), render (worker claim -> done), end to end (command -> picture delivered), throughput.
@@ -30,6 +31,7 @@ sys.path.insert(0, str(REPO))  # for tests.bot.fake_discord
 
 from discord.http import Route  # noqa: E402
 
+from bench.children import ChildProcesses  # noqa: E402
 from bot.app import build_bot  # noqa: E402
 from db import repositories as repo  # noqa: E402
 from db.dispatch import make_producer  # noqa: E402
@@ -52,22 +54,24 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def pick_weights(scratch: Path) -> tuple[Path, str]:
+def pick_weights(scratch: Path, children: ChildProcesses) -> tuple[Path, str]:
     if (SHIPPED_WEIGHTS / "model_index.json").is_file():
         return SHIPPED_WEIGHTS, f"shipped ({SHIPPED_WEIGHTS.relative_to(REPO)})"
     tiny = scratch / "tiny-weights"
-    subprocess.run([sys.executable, "-m", "generator.builtin.tiny", str(tiny)], check=True, stdout=subprocess.DEVNULL)
+    children.run([sys.executable, "-m", "generator.builtin.tiny", str(tiny)], stdout=subprocess.DEVNULL)
     return tiny, "TINY RANDOM weights (generator/weights/chibi has no model_index.json): plumbing, not the model"
 
 
-def start_workers(count: int, env: dict[str, str], scratch: Path) -> list[subprocess.Popen[bytes]]:
-    workers = []
+def start_workers(count: int, env: dict[str, str], scratch: Path, children: ChildProcesses) -> None:
     for index in range(count):
-        log = (scratch / f"worker-{index}.log").open("ab")
-        workers.append(
-            subprocess.Popen([sys.executable, "-m", "avatarbot", "worker"], env=env, stdout=log, stderr=log)
-        )
-    return workers
+        with (scratch / f"worker-{index}.log").open("ab") as log:  # the child keeps its own copy
+            children.start(
+                [sys.executable, "-m", "avatarbot", "worker"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
 
 def wait_for_workers(sessions, count: int, timeout_s: float = 180.0) -> None:
@@ -80,8 +84,8 @@ def wait_for_workers(sessions, count: int, timeout_s: float = 180.0) -> None:
     raise SystemExit("the workers did not start (see worker-*.log)")
 
 
-async def run(args: argparse.Namespace, scratch: Path) -> None:
-    weights, weights_note = pick_weights(scratch)
+async def run(args: argparse.Namespace, scratch: Path, children: ChildProcesses) -> None:
+    weights, weights_note = pick_weights(scratch, children)
     values = {
         "AVATARBOT_DATA_DIR": str(scratch / "data"),
         "AVATARBOT_BROKER_URL": "filesystem",
@@ -100,7 +104,7 @@ async def run(args: argparse.Namespace, scratch: Path) -> None:
     engine = make_engine(settings.resolved_database_url)
     sessions = make_session_factory(engine)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AVATARBOT_")} | values
-    workers = start_workers(args.workers, env, scratch)
+    start_workers(args.workers, env, scratch, children)
     fake = FakeDiscord()
     await fake.start()
     producer = make_producer(settings)
@@ -136,10 +140,7 @@ async def run(args: argparse.Namespace, scratch: Path) -> None:
         Route.BASE = previous_base
         await fake.close()
         producer.close()
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(30)
+        children.stop()
         engine.dispose()
 
 
@@ -205,8 +206,9 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.0, help="seconds between commands (0: a burst)")
     parser.add_argument("--timeout", type=float, default=1800.0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-bot-") as scratch:
-        asyncio.run(run(args, Path(scratch)))
+    # The children are stopped (inner block) before their scratch folder is removed (outer block).
+    with tempfile.TemporaryDirectory(prefix="bench-bot-") as scratch, ChildProcesses(grace_s=30) as children:
+        asyncio.run(run(args, Path(scratch), children))
 
 
 if __name__ == "__main__":
