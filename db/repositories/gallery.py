@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from db.errors import NotFound
 from db.models import FINISHED_STATUSES, Avatar, Favourite, JobStatus, User, Visibility, utcnow
 from db.repositories._common import Page, insert_ignoring_conflict, paginate
 from db.repositories.jobs import get_job
+from db.repositories.leases import lock_jobs
 from db.repositories.users import ensure_user
 
 # Finished avatars a person can look at (failed jobs have no image).
@@ -98,10 +99,29 @@ def forget_user(session: Session, user_id: int) -> list[str]:
     return keys
 
 
+def image_keys_in_use(session: Session, keys: Collection[str]) -> set[str]:
+    """Those of `keys` that some avatar names, as its picture or as a photo job's uploaded source."""
+    if not keys:
+        return set()
+    wanted = list(keys)
+    used = set(session.scalars(select(Avatar.image_key).where(Avatar.image_key.in_(wanted))))
+    source_key = Avatar.params["source_image_key"].as_string()
+    used |= set(session.scalars(select(source_key).where(source_key.in_(wanted))))
+    return used
+
+
 def _delete_avatars(session: Session, avatar_ids: Sequence[int]) -> list[str]:
+    """Delete the rows; returns the image keys nobody else uses.
+
+    Deleting is also the cancellation of a job still queued or rendering: its broker message then
+    claims nothing, and its worker finds the row gone when it comes to store the picture.
+    """
     if not avatar_ids:
         return []
     ids = list(avatar_ids)
+    # Lock first: a worker storing one of these results right now commits before the keys are read
+    # below, so its picture is deleted with the rest instead of being left behind.
+    lock_jobs(session, ids)
     rows = session.execute(select(Avatar.image_key, Avatar.params).where(Avatar.id.in_(ids))).all()
     keys = {key for key, _ in rows if key}
     # A photo job's uploaded source image is the user's too.
@@ -117,7 +137,4 @@ def _delete_avatars(session: Session, avatar_ids: Sequence[int]) -> list[str]:
     if not keys:
         return []
     # Content addressing: an identical image may belong to another avatar too.
-    still_used = set(session.scalars(select(Avatar.image_key).where(Avatar.image_key.in_(keys))))
-    source_key = Avatar.params["source_image_key"].as_string()
-    still_used |= set(session.scalars(select(source_key).where(source_key.in_(keys))))
-    return sorted(keys - still_used)
+    return sorted(keys - image_keys_in_use(session, keys))

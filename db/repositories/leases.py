@@ -7,6 +7,7 @@ a job. Each function is one conditional UPDATE; the caller acts only when it mat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Optional
 
@@ -30,6 +31,18 @@ def hold_job(session: Session, job_id: int, *, worker_id: str) -> bool:
         .values(worker_id=worker_id)
     )
     return result.rowcount == 1
+
+
+def lock_jobs(session: Session, job_ids: Sequence[int]) -> None:
+    """Lock these jobs' rows until the transaction ends, first waiting for any worker that holds
+    one of them (hold_job) to commit its result.
+
+    Whoever removes jobs calls this before reading what to clean up after them (their image keys):
+    a result stored meanwhile is then seen, and no worker can store one afterwards. A no-op UPDATE,
+    like hold_job: row locks on PostgreSQL, the database's write lock on SQLite.
+    """
+    if job_ids:
+        session.execute(update(_avatars).where(_avatars.c.id.in_(list(job_ids))).values(status=_avatars.c.status))
 
 
 def return_job_from_dead_worker(session: Session, job_id: int, *, worker_id: Optional[str]) -> bool:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Optional
 
 import pytest
 from PIL import Image
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.gallery import Gallery
 from db import repositories as repo
 from db.errors import GenerationFailed, TransientGenerationError
 from db.images import ImageStore
-from db.models import JobStatus, ReviewState
+from db.models import Avatar, JobStatus, ReviewState, User
 from db.repositories.leases import return_job_from_dead_worker
 from db.settings import Settings
 from db.spec import parse_spec
@@ -282,3 +286,118 @@ def test_a_worker_that_lost_its_job_does_not_finish_it(session_factory, image_st
 
 def test_retry_delay_grows_and_stays_inside_the_lease() -> None:
     assert [retry_delay(5, n, 120) for n in (1, 2, 3, 10)] == [5.0, 10.0, 20.0, 60.0]
+
+
+# -- deleted while rendering -----------------------------------------------------------------
+# The owner deletes the avatar (or runs forget-me) while its job is queued, rendering, or being
+# stored: no picture may stay in the image store and no row may come back.
+
+OWNER = 7  # create() makes jobs of this user
+
+
+def gallery(session_factory: sessionmaker[Session], image_store: ImageStore) -> Gallery:
+    return Gallery(Settings(), session_factory, image_store)
+
+
+def remove(gallery: Gallery, job_id: int, how: str) -> None:
+    """What the bot does on the delete button or the forget-me confirmation."""
+    if how == "delete":
+        gallery.delete(OWNER, job_id)
+    else:
+        gallery.forget(OWNER)
+
+
+def pictures(image_store: ImageStore) -> list[Path]:
+    return sorted(image_store.root.rglob("*.png"))
+
+
+def assert_gone(session_factory: sessionmaker[Session], job_id: int, how: str) -> None:
+    with session_factory() as session:
+        assert session.get(Avatar, job_id) is None
+        if how == "forget":
+            assert session.get(User, OWNER) is None
+
+
+class StoreThatRaces(ImageStore):
+    """Runs `race` once, when the worker stores its first picture: the worker then holds the job's
+    row (it checked the job is still its own) and has not committed yet."""
+
+    def __init__(self, root: Path, race: Callable[[], None]) -> None:
+        super().__init__(root)
+        self._race: Optional[Callable[[], None]] = race
+
+    def put_image(self, image: Image.Image, metadata: Any, *, ai_generated: bool = True) -> str:
+        race, self._race = self._race, None
+        if race is not None:
+            race()
+        return super().put_image(image, metadata, ai_generated=ai_generated)
+
+
+class BlockedDeleter:
+    """Runs a removal in a thread and returns from start() once that thread waits on a lock the
+    worker holds: it has begun its first write (or SELECT ... FOR UPDATE), which cannot finish
+    before the worker's transaction ends. What it read before then was read before the worker's commit."""
+
+    def __init__(self, engine: Engine, action: Callable[[], None]) -> None:
+        self.engine = engine
+        self.action = action
+        self.error: Optional[BaseException] = None
+        self._writing = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="deleter", daemon=True)
+
+    def start(self) -> None:
+        event.listen(self.engine, "before_cursor_execute", self._on_statement)
+        self._thread.start()
+        assert self._writing.wait(20), "the deletion never tried to write"
+
+    def join(self) -> None:
+        self._thread.join(40)
+        event.remove(self.engine, "before_cursor_execute", self._on_statement)
+        assert not self._thread.is_alive(), "the deletion did not finish"
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        try:
+            self.action()
+        except BaseException as exc:  # handed to the test by join()
+            self.error = exc
+        finally:
+            self._writing.set()
+
+    def _on_statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        words = statement.lstrip().upper()
+        if threading.current_thread() is self._thread and (
+            words.startswith(("UPDATE", "DELETE", "INSERT")) or "FOR UPDATE" in words
+        ):
+            self._writing.set()
+
+
+@pytest.mark.parametrize("how", ["delete", "forget"])
+def test_deleting_while_the_worker_stores_the_result_leaves_no_picture(
+    engine: Engine, session_factory, image_store, how: str
+) -> None:
+    [job_id] = create(session_factory)
+    deleter = BlockedDeleter(engine, lambda: remove(gallery(session_factory, image_store), job_id, how))
+    store = StoreThatRaces(image_store.root, deleter.start)
+    context = make_context(session_factory, store, ScriptedBackend())
+
+    run_generate(context, job_id, requeue=no_requeue)
+    deleter.join()
+
+    assert_gone(session_factory, job_id, how)
+    assert pictures(image_store) == []
+
+
+@pytest.mark.parametrize("how", ["delete", "forget"])
+def test_a_job_deleted_while_queued_is_not_rendered(session_factory, image_store, how: str) -> None:
+    [job_id] = create(session_factory)
+    backend = ScriptedBackend()
+    context = make_context(session_factory, image_store, backend)
+    remove(gallery(session_factory, image_store), job_id, how)
+
+    outcome = run_generate(context, job_id, requeue=no_requeue)  # its message arrives afterwards
+
+    assert outcome.claimed == [] and backend.calls == []
+    assert_gone(session_factory, job_id, how)
+    assert pictures(image_store) == []
