@@ -92,8 +92,8 @@ def run_generate(context: WorkerContext, job_id: int, *, requeue: Requeue) -> Ge
         session.commit()
         jobs = [ClaimedJob.from_row(row) for row in rows]
     if not jobs:
-        # A redelivered or duplicate message: someone else has (or had) this job.
-        log.info("job %s is no longer queued; nothing to do", job_id)
+        # A redelivered or duplicate message (someone else has or had this job), or its owner deleted it.
+        log.info("job %s is no longer queued (claimed elsewhere, finished or deleted); nothing to do", job_id)
         return outcome
     outcome.claimed = [job.id for job in jobs]
     log.info("claimed jobs %s", outcome.claimed)
@@ -213,14 +213,25 @@ def _finish(
         raise GenerationFailed(f"the generator returned {len(images)} images for {len(jobs)} requests")
     flags = _safety_flags(backend, len(images))
     finished: list[tuple[int, str]] = []
-    with context.session_factory() as session:
-        for job, image, flagged in zip(jobs, images, flags, strict=True):
-            if not _still_ours(context, session, job.id):
-                continue
-            key = context.image_store.put_image(image, _metadata(job, backend))
-            row = repo.mark_done(session, job.id, image_key=key, model_version=backend.model_version, flagged=flagged)
-            finished.append((job.id, str(row.status)))
-        session.commit()
+    written: list[str] = []
+    try:
+        with context.session_factory() as session:
+            for job, image, flagged in zip(jobs, images, flags, strict=True):
+                # Checked and locked in the transaction that records the result: a job deleted
+                # meanwhile gets no file, and a deletion waits for this commit (then sees the key).
+                if not _still_ours(context, session, job.id):
+                    continue
+                key = context.image_store.put_image(image, _metadata(job, backend))
+                written.append(key)
+                row = repo.mark_done(
+                    session, job.id, image_key=key, model_version=backend.model_version, flagged=flagged
+                )
+                finished.append((job.id, str(row.status)))
+            session.commit()
+    except BaseException:
+        # Nothing was recorded, so no row names these files: they must not stay behind.
+        _discard_unrecorded(context, written)
+        raise
     for job_id, status in finished:
         _publish(context, job_id, status)
         outcome.done.append(job_id)
@@ -284,12 +295,37 @@ def _retry_or_fail(
         outcome.retried.extend(job.id for job in again)
 
 
+def _discard_unrecorded(context: WorkerContext, keys: Sequence[str]) -> None:
+    """Delete the stored pictures among `keys` that no avatar names (content addressing: a committed
+    avatar may share a file, which then stays)."""
+    if not keys:
+        return
+    try:
+        with context.session_factory() as session:
+            unused = sorted(set(keys) - repo.image_keys_in_use(session, keys))
+    except Exception as exc:  # likely the very database failure that got us here: keeping a file is safe
+        log.warning("could not check whether pictures %s are used (%s); keeping them", [k[:12] for k in keys], exc)
+        return
+    for key in unused:
+        try:
+            context.image_store.delete(key)
+        except OSError as exc:  # only disk space is lost
+            log.warning("could not delete unrecorded picture %s: %s", key[:12], exc)
+    if unused:
+        log.info("deleted %d picture(s) whose results were not recorded", len(unused))
+
+
 def _still_ours(context: WorkerContext, session: Session, job_id: int) -> bool:
-    """Lock the job if this worker still runs it. It may not: the reconciler can hand the job of a
-    worker it took for dead to another one, or the hard-limit watchdog may have failed it."""
+    """Lock the job if this worker still runs it. It may not: its owner may have deleted it, the
+    reconciler can hand the job of a worker it took for dead to another one, or the hard-limit
+    watchdog may have failed it."""
     if hold_job(session, job_id, worker_id=context.worker_id):
         return True
-    log.warning("job %s is no longer this worker's (returned to the queue or finished); leaving it", job_id)
+    if not repo.job_statuses(session, [job_id]):
+        # An owner's delete or forget-me while it rendered: ordinary, nothing to keep.
+        log.info("job %s was deleted while it was being made; nothing is stored for it", job_id)
+    else:
+        log.warning("job %s is no longer this worker's (returned to the queue or finished); leaving it", job_id)
     return False
 
 

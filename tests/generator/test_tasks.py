@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -10,7 +11,7 @@ from typing import Any, Optional
 
 import pytest
 from PIL import Image
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -390,6 +391,30 @@ def test_deleting_while_the_worker_stores_the_result_leaves_no_picture(
 
 
 @pytest.mark.parametrize("how", ["delete", "forget"])
+def test_an_avatar_deleted_while_it_renders_is_dropped_quietly(
+    session_factory, image_store, caplog: pytest.LogCaptureFixture, how: str
+) -> None:
+    [job_id] = create(session_factory)
+
+    class DeletedMeanwhile(ScriptedBackend):
+        def render(self, requests):
+            remove(gallery(session_factory, image_store), job_id, how)
+            return super().render(requests)
+
+    context = make_context(session_factory, image_store, DeletedMeanwhile())
+
+    with caplog.at_level(logging.INFO, logger="generator.tasks"):
+        outcome = run_generate(context, job_id, requeue=no_requeue)
+
+    assert outcome.claimed == [job_id] and outcome.done == [] and outcome.failed == []
+    assert_gone(session_factory, job_id, how)
+    assert pictures(image_store) == [] and context.notifier.published == []
+    # An owner's deletion is ordinary: said at info level, not warned about as a lost job.
+    assert [r.levelname for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert any(f"job {job_id} was deleted" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("how", ["delete", "forget"])
 def test_a_job_deleted_while_queued_is_not_rendered(session_factory, image_store, how: str) -> None:
     [job_id] = create(session_factory)
     backend = ScriptedBackend()
@@ -401,3 +426,51 @@ def test_a_job_deleted_while_queued_is_not_rendered(session_factory, image_store
     assert outcome.claimed == [] and backend.calls == []
     assert_gone(session_factory, job_id, how)
     assert pictures(image_store) == []
+
+
+def test_a_picture_whose_result_is_not_committed_is_not_kept(session_factory, image_store, monkeypatch) -> None:
+    # The picture is written, then the database goes away before the result is committed.
+    real_mark_done = repo.mark_done
+
+    def mark_done_then_lose_the_connection(session: Session, job_id: int, **kwargs: Any) -> Avatar:
+        real_mark_done(session, job_id, **kwargs)
+        raise OperationalError("UPDATE avatars", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(repo, "mark_done", mark_done_then_lose_the_connection)
+    context = make_context(session_factory, image_store, ScriptedBackend())
+    [job_id] = create(session_factory)
+    requeued: list[list[int]] = []
+
+    outcome = run_generate(context, job_id, requeue=lambda ids, delay: requeued.append(list(ids)))
+
+    assert outcome.retried == [job_id] and requeued == [[job_id]]
+    assert job(session_factory, job_id).status == JobStatus.QUEUED
+    assert pictures(image_store) == []
+
+
+def test_a_picture_another_avatar_uses_is_kept_when_the_commit_fails(session_factory, image_store, monkeypatch) -> None:
+    # Content addressing: a committed avatar may already name the very file this render came to.
+    context = make_context(session_factory, image_store, ScriptedBackend())
+    [first] = create(session_factory)
+    run_generate(context, first, requeue=no_requeue)
+    [picture] = pictures(image_store)
+
+    class SameBytes(ImageStore):
+        def put_image(self, image: Image.Image, metadata: Any, *, ai_generated: bool = True) -> str:
+            return picture.stem
+
+    def lose_the_connection(session: Session, job_id: int, **kwargs: Any) -> Avatar:
+        raise OperationalError("UPDATE avatars", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(repo, "mark_done", lose_the_connection)
+    [second] = create(session_factory)
+
+    run_generate(
+        make_context(session_factory, SameBytes(image_store.root), ScriptedBackend()),
+        second,
+        requeue=lambda ids, delay: None,
+    )
+
+    assert pictures(image_store) == [picture]
+    with session_factory() as session:
+        assert session.scalar(select(Avatar.image_key).where(Avatar.id == first)) == picture.stem
