@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from diffusers import AutoencoderKL
 
 from generator.builtin.architecture import AutoencoderSizes, build_autoencoder
 from generator.builtin.training import (
@@ -76,6 +77,20 @@ def save_reconstructions(vae, images: np.ndarray, path: Path) -> None:
     Image.fromarray(sheet).save(path)
 
 
+def load_vae_folder(folder: Path, args: argparse.Namespace) -> Checkpoint:
+    """A saved AutoencoderKL folder as a step-0 checkpoint: its sizes, weights as EMA, run from args."""
+    vae = AutoencoderKL.from_pretrained(folder, torch_dtype=torch.float32)
+    c = vae.config
+    sizes = AutoencoderSizes(image_size=c.sample_size, channels=tuple(c.block_out_channels),
+                             layers_per_block=c.layers_per_block, latent_channels=c.latent_channels,
+                             norm_groups=c.norm_num_groups)
+    run_keys = ("batch", "crop", "lr", "kl_weight", "edge_weight", "mse_weight")
+    run = {k: v for k, v in vars(args).items() if k in run_keys}
+    run["scaling_factor"] = float(c.scaling_factor)  # kept when only the decoder trains
+    state = {k: v.float() for k, v in vae.state_dict().items()}
+    return Checkpoint(0, {"sizes": asdict(sizes), "run": run, "stage": "autoencoder"}, {"ema": state}, [])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA_ROOT)
@@ -97,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reload-every", type=int, default=250, help="re-read the data (a render may be running)")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--init-from", type=Path, default=None,
-                        help="start a new run from another run's checkpoint (its EMA weights and sizes)")
+                        help="start a new run from another run's checkpoint (its EMA weights and sizes) "
+                             "or from a saved vae folder (e.g. generator/weights/chibi/vae)")
     parser.add_argument("--decoder-only", action="store_true",
                         help="train only the decoder: latents stay valid for an already-trained UNet")
     args = parser.parse_args(argv)
@@ -106,7 +122,11 @@ def main(argv: list[str] | None = None) -> None:
 
     ckpt_path = args.out / "ckpt.pt"
     ckpt = load_checkpoint(ckpt_path)
-    init = load_checkpoint(args.init_from) if ckpt is None and args.init_from is not None else None
+    init = None
+    if ckpt is None and args.init_from is not None:
+        init = load_vae_folder(args.init_from, args) if args.init_from.is_dir() else load_checkpoint(args.init_from)
+        if init is None:
+            raise SystemExit(f"--init-from {args.init_from}: no checkpoint or vae folder there")
     if ckpt is None and init is not None:
         sizes = AutoencoderSizes(**{k: tuple(v) if isinstance(v, list) else v for k, v in init.config["sizes"].items()})
         run = {**init.config["run"], "decoder_only": args.decoder_only, "lr": args.lr}
@@ -187,7 +207,9 @@ def main(argv: list[str] | None = None) -> None:
     run_loop(run["steps"], start, train_step, save, args.save_every, "autoencoder")
 
     # Export the EMA weights with the measured latent scale.
-    ema.model.register_to_config(scaling_factor=measure_scaling_factor(ema.model, images))
+    # Decoder-only runs keep the encoder, so a UNet trained on its latents keeps its scale too.
+    keep = run.get("decoder_only") and run.get("scaling_factor")
+    ema.model.register_to_config(scaling_factor=keep or measure_scaling_factor(ema.model, images))
     ema.model.save_pretrained(args.out / "vae")
     with torch.no_grad():
         x = to_model_range(val_images)

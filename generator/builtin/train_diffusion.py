@@ -74,6 +74,20 @@ def drop_attributes(tokens: torch.Tensor, p_each: float, p_all: float, gen: torc
     return tokens.masked_fill(drop, 0)
 
 
+def load_pipeline_parts(folder: Path) -> tuple[UNetSizes, dict[str, torch.Tensor]]:
+    """Sizes and a float32 `_Denoiser` state dict from a saved ChibiPipeline folder."""
+    from diffusers import UNet2DConditionModel
+
+    from generator.builtin.attribute_encoder import AttributeEncoder
+
+    unet = UNet2DConditionModel.from_pretrained(folder / "unet", torch_dtype=torch.float32)
+    encoder = AttributeEncoder.from_pretrained(folder / "attribute_encoder", torch_dtype=torch.float32)
+    sizes = UNetSizes(channels=tuple(unet.config.block_out_channels), layers_per_block=unet.config.layers_per_block,
+                      attention_heads=unet.config.attention_head_dim, norm_groups=unet.config.norm_num_groups,
+                      condition_dim=unet.config.cross_attention_dim)
+    return sizes, _Denoiser(unet, encoder).float().state_dict()
+
+
 def build_export(vae: AutoencoderKL, denoiser: _Denoiser, output_size: int) -> ChibiPipeline:
     pipe = ChibiPipeline(vae=vae, unet=denoiser.unet, attribute_encoder=denoiser.encoder,
                          scheduler=build_sample_scheduler(), output_size=output_size)
@@ -116,6 +130,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--export-to", type=Path, default=None, help="also save the pipeline here")
     parser.add_argument("--fp16", action="store_true", help="export weights in half precision")
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--init-from", type=Path, default=None,
+                        help="start a new run from a saved pipeline folder (e.g. the shipped weights): "
+                             "its UNet, attribute encoder and sizes; --vae must be the pipeline's own vae")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -140,10 +157,16 @@ def main(argv: list[str] | None = None) -> None:
     # 2. Model, optimiser, EMA; the checkpoint's config wins over the command line.
     ckpt_path = args.out / "ckpt.pt"
     ckpt = load_checkpoint(ckpt_path)
+    init = load_pipeline_parts(args.init_from) if ckpt is None and args.init_from is not None else None
     if ckpt is not None:
         sizes = UNetSizes(**{k: tuple(v) if isinstance(v, list) else v for k, v in ckpt.config["sizes"].items()})
         run = ckpt.config["run"]
         print(f"resuming {ckpt_path} at step {ckpt.step}")
+    elif init is not None:
+        sizes = init[0]
+        run = {k: getattr(args, k) for k in ("batch", "lr", "p_drop_each", "p_drop_all", "min_snr_gamma", "ema_decay")}
+        run["init_from"] = str(args.init_from)
+        print(f"starting from the weights of {args.init_from}")
     else:
         sizes = UNetSizes(channels=tuple(args.channels), layers_per_block=args.layers_per_block,
                           attention_heads=args.attention_heads, norm_groups=args.norm_groups,
@@ -156,6 +179,9 @@ def main(argv: list[str] | None = None) -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=run["lr"], weight_decay=0.01, betas=(0.9, 0.99))
     losses: list[tuple[int, float]] = []
     start = 0
+    if init is not None:
+        model.load_state_dict(init[1])
+        ema.model.load_state_dict(init[1])
     if ckpt is not None:
         model.load_state_dict(ckpt.state["model"])
         ema.model.load_state_dict(ckpt.state["ema"])
