@@ -31,6 +31,7 @@ from db.repositories import (
     get_visible_avatar,
     list_user_avatars,
     live_workers,
+    lock_user,
     queue_position,
     recent_render_seconds,
     style_examples,
@@ -115,6 +116,7 @@ class Gallery:
     def forget(self, user_id: int) -> Forgotten:
         """Delete every avatar, favourite, reply row and image of a user (a ban and the audit log stay)."""
         with self.session_factory() as session:
+            lock_user(session, user_id)  # first: nothing of theirs is added while it is counted and deleted
             count = count_user_avatars(session, user_id)
             forget_user_replies(session, user_id)
             keys = forget_user(session, user_id)

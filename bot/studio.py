@@ -29,9 +29,9 @@ from db.repositories import (
     count_active_jobs,
     count_user_jobs_since,
     create_jobs,
-    ensure_user,
     get_guild_settings,
     get_visible_avatar,
+    hold_user,
     latest_user_avatar,
     live_workers,
     queue_position,
@@ -294,7 +294,9 @@ class Studio:
     ) -> Queued:
         now = now or datetime.now(UTC)
         backend = self.settings.backend
-        user = ensure_user(session, who.owner_id)
+        # Held from here to the commit: a forget-me running meanwhile waits, or has already won and
+        # this is refused (UserForgotten) before an uploaded picture is kept.
+        user = hold_user(session, who.owner_id)
         if user.banned:
             raise Refusal("error.banned")
         rules = guild_rules(session, who.guild_id)

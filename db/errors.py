@@ -33,3 +33,7 @@ class TransientGenerationError(GenerationFailed):
 
 class JobStateConflict(AvatarError, RuntimeError):
     """A job is not in the state an operation needs (e.g. marking done a job that is no longer running)."""
+
+
+class UserForgotten(AvatarError, LookupError):
+    """The user's data was deleted (forget-me) while something of theirs was being added."""

@@ -65,7 +65,7 @@ from db.repositories.moderation import (
     record_moderation_action,
     set_review_state,
 )
-from db.repositories.users import ensure_user, get_user, is_banned, set_banned
+from db.repositories.users import ensure_user, get_user, hold_user, is_banned, lock_user, set_banned
 from db.repositories.workers import forget_worker, heartbeat, live_workers
 
 __all__ = [
@@ -93,6 +93,7 @@ __all__ = [
     "get_user",
     "get_visible_avatar",
     "heartbeat",
+    "hold_user",
     "image_keys_in_use",
     "is_banned",
     "is_favourite",
@@ -104,6 +105,7 @@ __all__ = [
     "list_review_queue",
     "list_user_avatars",
     "live_workers",
+    "lock_user",
     "mark_delivered",
     "mark_done",
     "mark_enqueued",

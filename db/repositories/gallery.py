@@ -8,11 +8,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from db.errors import NotFound
-from db.models import FINISHED_STATUSES, Avatar, Favourite, JobStatus, User, Visibility, utcnow
+from db.models import FINISHED_STATUSES, Avatar, Favourite, JobStatus, Visibility, utcnow
 from db.repositories._common import Page, insert_ignoring_conflict, paginate
 from db.repositories.jobs import get_job
 from db.repositories.leases import lock_jobs
-from db.repositories.users import ensure_user
+from db.repositories.users import hold_user, lock_user
 
 # Finished avatars a person can look at (failed jobs have no image).
 _VISIBLE_STATUSES = (JobStatus.DONE, JobStatus.FLAGGED)
@@ -42,7 +42,7 @@ def add_favourite(session: Session, user_id: int, avatar_id: int) -> bool:
     avatar = get_visible_avatar(session, avatar_id, user_id)
     if avatar.status not in FINISHED_STATUSES or avatar.image_key is None:
         raise NotFound(f"avatar #{avatar_id} has no picture to save yet")
-    ensure_user(session, user_id)
+    hold_user(session, user_id)  # not forgotten in the meantime
     values = {"user_id": user_id, "avatar_id": avatar_id, "created_at": utcnow()}
     return insert_ignoring_conflict(session, Favourite, values, ["user_id", "avatar_id"])
 
@@ -87,12 +87,15 @@ def forget_user(session: Session, user_id: int) -> list[str]:
     """Delete everything the bot keeps about a user: avatars, favourites, and the user row.
 
     A banned user's row stays (with the ban), so forgetting is not a way around a ban;
-    the moderation log stays too. Returns the image keys to delete after committing.
+    the moderation log stays too. Returns the image keys to delete after committing. Complete even
+    while the user asks for new avatars: those wait for this transaction (users.hold_user).
     """
+    # Locked before listing: a job the user asks for meanwhile is either committed first (and listed
+    # here) or refused once they are gone; never left behind to break the user row's deletion.
+    user = lock_user(session, user_id)
     avatar_ids = list(session.scalars(select(Avatar.id).where(Avatar.owner_id == user_id)))
     session.execute(delete(Favourite).where(Favourite.user_id == user_id))
     keys = _delete_avatars(session, avatar_ids)
-    user = session.get(User, user_id)
     if user is not None and not user.banned:
         session.delete(user)
     session.flush()

@@ -26,7 +26,7 @@ from db.models import (
     Worker,
     utcnow,
 )
-from db.repositories.users import ensure_user
+from db.repositories.users import hold_user
 from db.spec import MAX_SEED, AvatarSpec
 
 # Long tracebacks belong in logs; the row keeps a readable summary.
@@ -59,7 +59,8 @@ def create_jobs(
             raise InvalidSpec(f"seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}")
     job_kind = JobKind(kind)
     job_visibility = Visibility(visibility)
-    ensure_user(session, owner_id)
+    # Raises UserForgotten, not a foreign key error, when a forget-me of the owner wins the race.
+    hold_user(session, owner_id)
     request_id = request_id or str(uuid.uuid4())
     spec_dict = json.loads(spec.to_json())
     now = utcnow()

@@ -1,0 +1,106 @@
+"""Transactions that meet on the same rows: forget-me against new jobs and favourites of the same user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import repositories as repo
+from db.errors import UserForgotten
+from db.models import Avatar, User
+from db.spec import parse_spec
+from tests.db.locks import Race, wait_until_blocked
+
+ALICE, BOB = 111111111111111111, 222222222222222222
+WORKER = "w@host"
+
+
+def new_job(session_factory: sessionmaker[Session], owner_id: int = ALICE) -> int:
+    with session_factory() as session:
+        [job] = repo.create_jobs(session, owner_id=owner_id, spec=parse_spec({}), seeds=[1], backend="builtin")
+        session.commit()
+        return job.id
+
+
+def finished_of_bob(session_factory: sessionmaker[Session]) -> int:
+    job_id = new_job(session_factory, BOB)
+    with session_factory() as session:
+        repo.claim_jobs(session, job_id, worker_id=WORKER, backend="builtin")
+        repo.mark_done(session, job_id, image_key="ab" * 32, model_version="v1")
+        session.commit()
+    return job_id
+
+
+def forget_alice(session_factory: sessionmaker[Session]) -> None:
+    with session_factory() as session:
+        repo.forget_user(session, ALICE)
+        session.commit()
+
+
+def favourite_for_alice(session_factory: sessionmaker[Session], avatar_id: int) -> None:
+    with session_factory() as session:
+        repo.add_favourite(session, ALICE, avatar_id)
+        session.commit()
+
+
+def assert_alice_forgotten(session_factory: sessionmaker[Session]) -> None:
+    with session_factory() as session:
+        assert session.get(User, ALICE) is None
+        assert session.scalars(select(Avatar.id).where(Avatar.owner_id == ALICE)).all() == []
+        assert repo.list_favourites(session, ALICE).total == 0
+
+
+# -- forget-me against the same user's new rows ---------------------------------------------------
+
+
+@pytest.mark.parametrize("adds", ["job", "favourite"])
+def test_what_the_user_adds_while_forget_me_finishes_is_refused_readably(
+    engine: Engine, session_factory: sessionmaker[Session], adds: str
+) -> None:
+    # Forget-me has listed and deleted everything and is about to delete the user row; a new job
+    # (or favourite) arrives now. It used to slip in and break the user row's deletion (a foreign
+    # key error on PostgreSQL for forget-me, on SQLite for the job).
+    new_job(session_factory)
+    bobs = finished_of_bob(session_factory)
+    add: Callable[[], object] = (
+        (lambda: new_job(session_factory)) if adds == "job" else (lambda: favourite_for_alice(session_factory, bobs))
+    )
+    with Race(engine) as race:
+        forget = race.start(lambda: forget_alice(session_factory), name="forget-me", pause_before="DELETE FROM users")
+        forget.wait_paused()
+        adder = race.start(add, name=f"new {adds}")
+        wait_until_blocked(engine, adder)  # done already (before the fix), or waiting for forget-me
+        forget.go()
+        forget_error, add_error = forget.join(), adder.join()
+
+    assert forget_error is None
+    assert isinstance(add_error, UserForgotten), repr(add_error)
+    assert "forget-me" in str(add_error)
+    assert_alice_forgotten(session_factory)
+
+
+def test_a_job_being_made_when_forget_me_starts_is_deleted_with_the_rest(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    # The job's transaction has not committed when forget-me begins: forget-me waits for it, then
+    # deletes it too (it used to list the user's jobs without it, then fail on the user row).
+    new_job(session_factory)
+    with Race(engine) as race, session_factory() as session:
+        repo.create_jobs(session, owner_id=ALICE, spec=parse_spec({}), seeds=[2, 3], backend="builtin")
+        forget = race.start(lambda: forget_alice(session_factory), name="forget-me")
+        wait_until_blocked(engine, forget)
+        session.commit()
+        forget_error = forget.join()
+
+    assert forget_error is None
+    assert_alice_forgotten(session_factory)
+
+
+def test_forget_me_of_a_user_never_seen_leaves_no_row(session_factory: sessionmaker[Session]) -> None:
+    with session_factory() as session:
+        assert repo.forget_user(session, ALICE) == []
+        session.commit()
+        assert session.get(User, ALICE) is None
