@@ -86,8 +86,10 @@ def reconcile(settings: Settings, session_factory: sessionmaker[Session], produc
     queue = settings.queue_name
     to_send: list[int] = []
 
+    # Each transaction below locks several job rows: in id order, like everyone else (db.repositories.leases).
     with session_factory() as session:
-        for job in repo.stale_running_jobs(session, dead_after_s=settings.worker_dead_after_s):
+        stale_running = repo.stale_running_jobs(session, dead_after_s=settings.worker_dead_after_s)
+        for job in sorted(stale_running, key=lambda job: job.id):
             if job.backend != settings.backend:
                 continue  # another backend's reconciler (and queue) owns it
             died = f"worker {job.worker_id} died (no heartbeat for {settings.worker_dead_after_s:g} s) while rendering"
@@ -109,7 +111,7 @@ def reconcile(settings: Settings, session_factory: sessionmaker[Session], produc
             for job in repo.stale_queued_jobs(session, lease_s=settings.queued_lease_s)
             if job.backend == settings.backend  # other backends' jobs belong on other queues
         ]
-        for job_id in report.returned_from_dead + [j for j in stale if j not in returned]:
+        for job_id in sorted(returned.union(stale)):
             if job_id not in returned and job_id in in_flight:
                 report.still_in_broker.append(job_id)
                 continue

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from db import repositories as repo
 from db.errors import AvatarError, GenerationFailed, TransientGenerationError
 from db.models import Avatar
-from db.repositories.leases import hold_job
+from db.repositories.leases import hold_jobs
 from db.spec import AvatarSpec, parse_spec
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest
 from generator.time_limits import time_limits
@@ -216,10 +216,11 @@ def _finish(
     written: list[str] = []
     try:
         with context.session_factory() as session:
+            # Checked and locked in the transaction that records the results: a job deleted
+            # meanwhile gets no file, and a deletion waits for this commit (then sees the key).
+            held = {job.id for job in _still_ours(context, session, jobs)}
             for job, image, flagged in zip(jobs, images, flags, strict=True):
-                # Checked and locked in the transaction that records the result: a job deleted
-                # meanwhile gets no file, and a deletion waits for this commit (then sees the key).
-                if not _still_ours(context, session, job.id):
+                if job.id not in held:
                     continue
                 key = context.image_store.put_image(image, _metadata(job, backend))
                 written.append(key)
@@ -262,10 +263,9 @@ def _metadata(job: ClaimedJob, backend: GeneratorBackend) -> dict[str, str]:
 def _fail_jobs(context: WorkerContext, jobs: Sequence[ClaimedJob], error: str, outcome: GenerateOutcome) -> None:
     failed: list[int] = []
     with context.session_factory() as session:
-        for job in jobs:
-            if _still_ours(context, session, job.id):
-                repo.mark_failed(session, job.id, error)
-                failed.append(job.id)
+        for job in _still_ours(context, session, jobs):
+            repo.mark_failed(session, job.id, error)
+            failed.append(job.id)
         session.commit()
     for job_id in failed:
         _publish(context, job_id, "failed")
@@ -278,7 +278,7 @@ def _retry_or_fail(
 ) -> None:
     settings = context.settings
     with context.session_factory() as session:
-        held = [job for job in jobs if _still_ours(context, session, job.id)]
+        held = _still_ours(context, session, jobs)
         give_up = [job for job in held if job.attempts >= settings.max_attempts]
         again = [job for job in held if job.attempts < settings.max_attempts]
         for job in give_up:
@@ -315,18 +315,20 @@ def _discard_unrecorded(context: WorkerContext, keys: Sequence[str]) -> None:
         log.info("deleted %d picture(s) whose results were not recorded", len(unused))
 
 
-def _still_ours(context: WorkerContext, session: Session, job_id: int) -> bool:
-    """Lock the job if this worker still runs it. It may not: its owner may have deleted it, the
-    reconciler can hand the job of a worker it took for dead to another one, or the hard-limit
-    watchdog may have failed it."""
-    if hold_job(session, job_id, worker_id=context.worker_id):
-        return True
-    if not repo.job_statuses(session, [job_id]):
-        # An owner's delete or forget-me while it rendered: ordinary, nothing to keep.
-        log.info("job %s was deleted while it was being made; nothing is stored for it", job_id)
-    else:
-        log.warning("job %s is no longer this worker's (returned to the queue or finished); leaving it", job_id)
-    return False
+def _still_ours(context: WorkerContext, session: Session, jobs: Sequence[ClaimedJob]) -> list[ClaimedJob]:
+    """Lock, all at once and in id order, the jobs this worker still runs; returns those. A job
+    may not be ours any more: its owner may have deleted it, the reconciler can hand the job of a
+    worker it took for dead to another one, or the hard-limit watchdog may have failed it."""
+    held = hold_jobs(session, [job.id for job in jobs], worker_id=context.worker_id)
+    lost = [job.id for job in jobs if job.id not in held]
+    existing = repo.job_statuses(session, lost)
+    for job_id in lost:
+        if job_id not in existing:
+            # An owner's delete or forget-me while it rendered: ordinary, nothing to keep.
+            log.info("job %s was deleted while it was being made; nothing is stored for it", job_id)
+        else:
+            log.warning("job %s is no longer this worker's (returned to the queue or finished); leaving it", job_id)
+    return [job for job in jobs if job.id in held]
 
 
 def retry_delay(backoff_s: float, attempts: int, lease_s: float) -> float:

@@ -122,8 +122,9 @@ def _delete_avatars(session: Session, avatar_ids: Sequence[int]) -> list[str]:
     if not avatar_ids:
         return []
     ids = list(avatar_ids)
-    # Lock first: a worker storing one of these results right now commits before the keys are read
-    # below, so its picture is deleted with the rest instead of being left behind.
+    # Lock first (with the children whose link is cleared below, in one id order): a worker storing
+    # one of these results right now commits before the keys are read below, so its picture is
+    # deleted with the rest instead of being left behind.
     lock_jobs(session, ids)
     rows = session.execute(select(Avatar.image_key, Avatar.params).where(Avatar.id.in_(ids))).all()
     keys = {key for key, _ in rows if key}

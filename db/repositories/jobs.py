@@ -26,6 +26,7 @@ from db.models import (
     Worker,
     utcnow,
 )
+from db.repositories.leases import in_id_order
 from db.repositories.users import hold_user
 from db.spec import MAX_SEED, AvatarSpec
 
@@ -116,9 +117,10 @@ def claim_jobs(session: Session, job_id: int, *, worker_id: str, backend: str, l
 
     One UPDATE ... WHERE status = 'queued' does it, so a job is claimed by exactly one
     caller: on PostgreSQL the picking subquery locks rows with FOR UPDATE SKIP LOCKED
-    (racing workers take different jobs, never the same); SQLite runs a writing
-    statement under its database lock. Returns the claimed jobs, `job_id` first when
-    it was among them; an empty list when there was nothing to claim.
+    (racing workers take different jobs, never the same, and never wait for a lock, so
+    no lock order is needed); SQLite runs a writing statement under its database lock.
+    Returns the claimed jobs, `job_id` first when it was among them; an empty list when
+    there was nothing to claim.
     """
     if limit < 1:
         raise ValueError(f"limit must be 1 or more, not {limit}")
@@ -195,7 +197,8 @@ def release_job(session: Session, job_id: int, *, error: Optional[str] = None) -
 def mark_enqueued(session: Session, job_ids: Sequence[int]) -> None:
     """Record that a broker message was just sent for each job (starts the reconciler's lease)."""
     if job_ids:
-        session.execute(update(_avatars).where(_avatars.c.id.in_(list(job_ids))).values(enqueued_at=utcnow()))
+        ids = _avatars.c.id.in_(list(job_ids))
+        session.execute(update(_avatars).where(in_id_order(ids)).values(enqueued_at=utcnow()))
         _expire(session, job_ids)
 
 

@@ -1,16 +1,19 @@
-"""Transactions that meet on the same rows: forget-me against new jobs and favourites of the same user."""
+"""Transactions that meet on the same rows: forget-me against new jobs and favourites of the same
+user, and the one order in which several job rows are locked (the deadlock guard)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import repositories as repo
 from db.errors import UserForgotten
 from db.models import Avatar, User
+from db.repositories.leases import hold_jobs, lock_jobs
 from db.spec import parse_spec
 from tests.db.locks import Race, wait_until_blocked
 
@@ -104,3 +107,66 @@ def test_forget_me_of_a_user_never_seen_leaves_no_row(session_factory: sessionma
         assert repo.forget_user(session, ALICE) == []
         session.commit()
         assert session.get(User, ALICE) is None
+
+
+# -- several job rows: lowest id first ------------------------------------------------------------
+
+LOCKERS: dict[str, Callable[[Session, list[int]], object]] = {
+    "delete": lambda session, ids: lock_jobs(session, ids),
+    "worker": lambda session, ids: hold_jobs(session, ids, worker_id=WORKER),
+    "enqueue": lambda session, ids: repo.mark_enqueued(session, ids),
+}
+
+
+def running_jobs(session_factory: sessionmaker[Session], count: int) -> list[int]:
+    with session_factory() as session:
+        jobs = repo.create_jobs(
+            session, owner_id=ALICE, spec=parse_spec({}), seeds=list(range(count)), backend="builtin"
+        )
+        repo.claim_jobs(session, jobs[0].id, worker_id=WORKER, backend="builtin", limit=count)
+        session.commit()
+        return sorted(job.id for job in jobs)
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+@pytest.mark.parametrize("locker", sorted(LOCKERS))
+def test_several_jobs_are_locked_lowest_id_first(
+    engine: Engine, session_factory: sessionmaker[Session], locker: str
+) -> None:
+    # Two transactions locking the same rows in different orders deadlock (a batch worker and a
+    # multi-avatar delete, say). So each locker must, while it waits for the lowest row, hold none
+    # of the higher ones, whatever order its plan visits them in.
+    lowest, *higher = running_jobs(session_factory, 3)
+    with engine.begin() as connection:  # its live version now comes last in the table
+        connection.execute(update(Avatar).where(Avatar.id == lowest).values(error="moved"))
+
+    def lock_all() -> None:
+        with session_factory() as session:
+            # The plan that visits rows in table order, which is no longer id order.
+            session.execute(text("SET LOCAL enable_indexscan = off"))
+            session.execute(text("SET LOCAL enable_bitmapscan = off"))
+            LOCKERS[locker](session, [*higher, lowest])
+            session.commit()
+
+    with Race(engine) as race, session_factory() as holder:
+        holder.execute(select(Avatar.id).where(Avatar.id == lowest).with_for_update())
+        racer = race.start(lock_all, name=locker)
+        wait_until_blocked(engine, racer)
+        assert not racer.done.is_set()
+        held_higher = holds_some(engine, higher)
+        holder.commit()
+        locker_error = racer.join()
+
+    assert locker_error is None
+    assert not held_higher, f"{locker} locked higher rows before the lowest ({held_higher})"
+
+
+def holds_some(engine: Engine, job_ids: list[int]) -> str:
+    """Why `job_ids` cannot all be locked right now ('' when they can)."""
+    try:
+        with engine.connect() as probe:
+            probe.execute(select(Avatar.id).where(Avatar.id.in_(job_ids)).with_for_update(nowait=True)).all()
+            probe.rollback()
+    except OperationalError as exc:
+        return str(exc.orig).strip()
+    return ""

@@ -196,3 +196,33 @@ def test_jobs_of_another_backend_are_left_to_its_own_reconciler(tmp_path, sessio
 
     assert reconcile(settings, session_factory, producer).resent_lost == []
     assert in_folder(settings) == []
+
+
+def test_jobs_are_locked_lowest_id_first_whatever_their_age(tmp_path, session_factory, producer, monkeypatch) -> None:
+    # Each round's transactions lock several jobs one by one: in id order, like every other
+    # locker (db.repositories.leases), so a batch worker or a deletion cannot deadlock with it.
+    import generator.reconcile as reconcile_module
+
+    settings = make_settings(tmp_path)
+    dead = create(session_factory, 3)
+    lost = create(session_factory, 2)
+    for job_id in dead:
+        claim(session_factory, job_id, "gone@host")  # never heartbeated: it counts as dead
+    for index, job_id in enumerate(dead + lost):  # the higher the id, the older the job
+        age(session_factory, [job_id], 200 + 10 * index, started_at=utcnow() - timedelta(seconds=100))
+    order: dict[str, list[int]] = {"return": [], "reserve": []}
+
+    def recording(name: str, real):
+        def locker(session: Session, job_id: int, **kwargs: object) -> bool:
+            order[name].append(job_id)
+            return real(session, job_id, **kwargs)
+
+        return locker
+
+    for name, function in (("return", "return_job_from_dead_worker"), ("reserve", "reserve_reenqueue")):
+        monkeypatch.setattr(reconcile_module, function, recording(name, getattr(reconcile_module, function)))
+
+    report = reconcile(settings, session_factory, producer)
+
+    assert sorted(report.returned_from_dead) == dead and sorted(report.resent_lost) == lost
+    assert order == {"return": dead, "reserve": dead + lost}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any, Optional
 
 import pytest
 from PIL import Image
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +25,7 @@ from db.spec import parse_spec
 from generator.backends.base import RenderRequest
 from generator.tasks import retry_delay, run_generate
 from generator.worker import WorkerContext
+from tests.db.locks import Race, Racer, wait_until_blocked
 
 
 class RecordingNotifier:
@@ -336,42 +336,25 @@ class StoreThatRaces(ImageStore):
 
 class BlockedDeleter:
     """Runs a removal in a thread and returns from start() once that thread waits on a lock the
-    worker holds: it has begun its first write (or SELECT ... FOR UPDATE), which cannot finish
-    before the worker's transaction ends. What it read before then was read before the worker's commit."""
+    worker holds (PostgreSQL shows the wait; on SQLite it has sent its first write, which cannot
+    pass the worker's write lock). What it read before then was read before the worker's commit."""
 
     def __init__(self, engine: Engine, action: Callable[[], None]) -> None:
         self.engine = engine
         self.action = action
-        self.error: Optional[BaseException] = None
-        self._writing = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="deleter", daemon=True)
+        self.race = Race(engine)
+        self.racer: Optional[Racer] = None
 
     def start(self) -> None:
-        event.listen(self.engine, "before_cursor_execute", self._on_statement)
-        self._thread.start()
-        assert self._writing.wait(20), "the deletion never tried to write"
+        self.racer = self.race.__enter__().start(self.action, name="deleter")
+        wait_until_blocked(self.engine, self.racer)
 
     def join(self) -> None:
-        self._thread.join(40)
-        event.remove(self.engine, "before_cursor_execute", self._on_statement)
-        assert not self._thread.is_alive(), "the deletion did not finish"
-        if self.error is not None:
-            raise self.error
-
-    def _run(self) -> None:
-        try:
-            self.action()
-        except BaseException as exc:  # handed to the test by join()
-            self.error = exc
-        finally:
-            self._writing.set()
-
-    def _on_statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        words = statement.lstrip().upper()
-        if threading.current_thread() is self._thread and (
-            words.startswith(("UPDATE", "DELETE", "INSERT")) or "FOR UPDATE" in words
-        ):
-            self._writing.set()
+        assert self.racer is not None, "the deletion never started"
+        error = self.racer.join()
+        self.race.__exit__(None, None, None)
+        if error is not None:
+            raise error
 
 
 @pytest.mark.parametrize("how", ["delete", "forget"])
@@ -383,10 +366,31 @@ def test_deleting_while_the_worker_stores_the_result_leaves_no_picture(
     store = StoreThatRaces(image_store.root, deleter.start)
     context = make_context(session_factory, store, ScriptedBackend())
 
-    run_generate(context, job_id, requeue=no_requeue)
+    outcome = run_generate(context, job_id, requeue=no_requeue)
     deleter.join()
 
+    assert outcome.done == [job_id]  # stored first (the deletion waited), then deleted with its picture
     assert_gone(session_factory, job_id, how)
+    assert pictures(image_store) == []
+
+
+def test_a_batch_worker_and_a_forget_me_of_its_jobs_wait_for_each_other_without_deadlock(
+    engine: Engine, session_factory, image_store
+) -> None:
+    # The worker's batch is [second, first] (the job its message named comes first); forget-me
+    # deletes both. The worker used to lock `second`, store it, then lock `first`, while forget-me
+    # locked `first` and waited for `second`: a deadlock, one of them killed by PostgreSQL.
+    first, second = create(session_factory, 2)
+    deleter = BlockedDeleter(engine, lambda: gallery(session_factory, image_store).forget(OWNER))
+    store = StoreThatRaces(image_store.root, deleter.start)
+    context = make_context(session_factory, store, ScriptedBackend(), batch_size=2)
+
+    outcome = run_generate(context, second, requeue=no_requeue)
+    deleter.join()
+
+    assert outcome.done == [second, first] and outcome.retried == [] and outcome.failed == []
+    for job_id in (first, second):
+        assert_gone(session_factory, job_id, "forget")
     assert pictures(image_store) == []
 
 
