@@ -12,14 +12,15 @@ time and measures, per job:
 - done -> notified: from the job's finished_at (set just before the worker
   commits) to the moment a waiter's `notifier.wait_for` returns.
 Both ends are wall-clock times on this one machine. Prints a short table.
+
+The worker (and the tiny-weights maker) run through bench/children.py: they are stopped however
+the benchmark ends, normally, on an error, on Ctrl-C or on SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -30,15 +31,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Optional
 
-from tqdm import tqdm
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # for bench.children
 
-from db import repositories as repo
-from db.dispatch import dispatch_jobs, make_producer
-from db.engine import make_engine, make_session_factory
-from db.migrate import upgrade
-from db.notify import make_notifier
-from db.settings import Settings
-from db.spec import parse_spec
+from tqdm import tqdm  # noqa: E402
+
+from bench.children import ChildProcesses  # noqa: E402
+from db import repositories as repo  # noqa: E402
+from db.dispatch import dispatch_jobs, make_producer  # noqa: E402
+from db.engine import make_engine, make_session_factory  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
+from db.notify import make_notifier  # noqa: E402
+from db.settings import Settings  # noqa: E402
+from db.spec import parse_spec  # noqa: E402
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own: the bench empties it
@@ -57,36 +62,27 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def start_worker(values: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+def start_worker(values: dict[str, str], log_path: Path, children: ChildProcesses) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AVATARBOT_")}
     env.update(values)
-    return subprocess.Popen(
-        [sys.executable, "-m", "avatarbot", "worker"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log_path.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
+    with log_path.open("ab") as log:  # the child keeps its own copy
+        children.start(
+            [sys.executable, "-m", "avatarbot", "worker"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
-def stop_worker(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def measure(name: str, values: dict[str, str], jobs: int, work_dir: Path) -> Row:
+def measure(name: str, values: dict[str, str], jobs: int, work_dir: Path, children: ChildProcesses) -> Row:
     settings = Settings(**{k.removeprefix("AVATARBOT_").lower(): v for k, v in values.items()})
     upgrade(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
     notifier = make_notifier(settings, session_factory)
     producer = make_producer(settings)
-    worker = start_worker(values, work_dir / f"worker-{name.split()[0]}.log")
+    start_worker(values, work_dir / f"worker-{name.split()[0]}.log", children)
     spec = parse_spec({"hair": "long"})
 
     def run_one(seed: int) -> tuple[float, float]:
@@ -114,7 +110,7 @@ def measure(name: str, values: dict[str, str], jobs: int, work_dir: Path) -> Row
         run_one(0)  # warm-up: the worker imports torch and loads the model on its first job
         samples = [run_one(seed) for seed in tqdm(range(1, jobs + 1), desc=name, unit="job", leave=False)]
     finally:
-        stop_worker(worker)
+        children.stop()  # this deployment's worker, before the next one starts
         producer.close()
         notifier.close()
         engine.dispose()
@@ -146,11 +142,15 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--only", choices=["redis", "embedded"])
     args = parser.parse_args(argv)
+    # The children are stopped (inner block) before their scratch folder is removed (outer block).
+    with tempfile.TemporaryDirectory(prefix="bench-queue-") as scratch, ChildProcesses(grace_s=30) as children:
+        rows, skipped = run(args, Path(scratch), children)
+    report(args, rows, skipped)
 
-    from generator.builtin.tiny import save_tiny_pipeline
 
-    work_dir = Path(tempfile.mkdtemp(prefix="bench-queue-"))
-    weights = save_tiny_pipeline(work_dir / "tiny")
+def run(args: argparse.Namespace, work_dir: Path, children: ChildProcesses) -> tuple[list[Row], list[str]]:
+    weights = work_dir / "tiny"
+    children.run([sys.executable, "-m", "generator.builtin.tiny", str(weights)], stdout=subprocess.DEVNULL)
     common = {
         "AVATARBOT_BUILTIN_WEIGHTS": str(weights),
         "AVATARBOT_NUM_INFERENCE_STEPS": "1",
@@ -160,34 +160,34 @@ def main(argv: Optional[list[str]] = None) -> None:
     }
     rows: list[Row] = []
     skipped: list[str] = []
-    try:
-        if args.only in (None, "redis"):
-            import redis
+    if args.only in (None, "redis"):
+        import redis
 
-            try:
-                redis.Redis.from_url(REDIS_URL).flushdb()
-                url, name = postgres_database()
-                if url is None:
-                    skipped.append(f"redis + postgresql: PostgreSQL unreachable ({name})")
-                else:
-                    try:
-                        values = {
-                            **common,
-                            "AVATARBOT_DATA_DIR": str(work_dir / "redis"),
-                            "AVATARBOT_DATABASE_URL": url,
-                            "AVATARBOT_BROKER_URL": REDIS_URL,
-                        }
-                        rows.append(measure("redis + postgresql, pub/sub", values, args.jobs, work_dir))
-                    finally:
-                        drop_postgres_database(name)
-            except redis.ConnectionError as exc:
-                skipped.append(f"redis + postgresql: Redis unreachable ({exc})")
-        if args.only in (None, "embedded"):
-            values = {**common, "AVATARBOT_DATA_DIR": str(work_dir / "embedded")}
-            rows.append(measure("filesystem + sqlite, polling", values, args.jobs, work_dir))
-    finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
+        try:
+            redis.Redis.from_url(REDIS_URL).flushdb()
+            url, name = postgres_database()
+            if url is None:
+                skipped.append(f"redis + postgresql: PostgreSQL unreachable ({name})")
+            else:
+                try:
+                    values = {
+                        **common,
+                        "AVATARBOT_DATA_DIR": str(work_dir / "redis"),
+                        "AVATARBOT_DATABASE_URL": url,
+                        "AVATARBOT_BROKER_URL": REDIS_URL,
+                    }
+                    rows.append(measure("redis + postgresql, pub/sub", values, args.jobs, work_dir, children))
+                finally:
+                    drop_postgres_database(name)
+        except redis.ConnectionError as exc:
+            skipped.append(f"redis + postgresql: Redis unreachable ({exc})")
+    if args.only in (None, "embedded"):
+        values = {**common, "AVATARBOT_DATA_DIR": str(work_dir / "embedded")}
+        rows.append(measure("filesystem + sqlite, polling", values, args.jobs, work_dir, children))
+    return rows, skipped
 
+
+def report(args: argparse.Namespace, rows: list[Row], skipped: list[str]) -> None:
     print(f"\nqueue latency, one job at a time, {args.jobs} jobs each (ms)")
     print(f"{'deployment':<30} {'enqueue->start p50':>18} {'p95':>7} {'done->notified p50':>19} {'p95':>7}")
     for row in rows:

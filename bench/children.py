@@ -56,7 +56,11 @@ class ChildProcesses:
             _signal_group(child.pid, signum)
 
     def stop(self) -> None:
-        """SIGTERM every group, wait up to the grace period, then SIGKILL what is left of each group."""
+        """SIGTERM every group, wait up to the grace period, then SIGKILL what is left of each group.
+
+        The children are then forgotten: a later stop() (a benchmark may stop one worker before
+        starting the next) must not signal their pids, which the system may have reused.
+        """
         self.signal_all(signal.SIGTERM)
         deadline = time.monotonic() + self.grace_s
         for child in self._children:
@@ -68,6 +72,7 @@ class ChildProcesses:
         self.signal_all(signal.SIGKILL)
         for child in self._children:
             child.wait()
+        self._children.clear()
 
     def __enter__(self) -> ChildProcesses:
         # Signal handlers can only be set from the main thread; elsewhere the block still stops

@@ -1,8 +1,9 @@
-"""Benchmarks stop the processes they start, however they end (bench/children.py, bench/bench_bot.py)."""
+"""Benchmarks stop the processes they start, however they end (bench/children.py, bench_bot, bench_queue)."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from bench.children import ChildProcesses
 
 REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -92,9 +95,9 @@ def test_children_and_their_children_stop_however_the_parent_ends(tmp_path: Path
     assert parent.returncode == expected, stderr.decode()
 
 
-def test_bench_bot_stops_its_worker_when_terminated(tmp_path: Path) -> None:
-    # Stand-ins for `python -m avatarbot worker` (and the tiny-weights maker, used only when no
-    # shipped weights exist): `-m` looks in the working folder first, the bench's own imports do not.
+def write_stand_ins(folder: Path) -> None:
+    """Stand-ins for `python -m avatarbot worker` and the tiny-weights maker: `-m` looks in the
+    working folder first, the benchmark's own imports do not."""
     stand_ins = {
         "avatarbot/__init__.py": "",
         "avatarbot/__main__.py": CHILD,
@@ -103,8 +106,12 @@ def test_bench_bot_stops_its_worker_when_terminated(tmp_path: Path) -> None:
         "generator/builtin/tiny.py": "import os, sys; os.makedirs(sys.argv[1])\n",
     }
     for name, text in stand_ins.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+
+
+def test_bench_bot_stops_its_worker_when_terminated(tmp_path: Path) -> None:
+    write_stand_ins(tmp_path)  # the tiny-weights maker runs only when no shipped weights exist
     bench = subprocess.Popen(
         [sys.executable, str(REPO / "bench" / "bench_bot.py"), "--commands", "1", "--timeout", "5"],
         cwd=tmp_path,
@@ -118,3 +125,31 @@ def test_bench_bot_stops_its_worker_when_terminated(tmp_path: Path) -> None:
 
     assert_all_gone(pids)
     assert bench.returncode == 128 + signal.SIGTERM, stderr.decode()[-2000:]
+
+
+def test_bench_queue_stops_its_worker_when_terminated(tmp_path: Path) -> None:
+    write_stand_ins(tmp_path)
+    bench = subprocess.Popen(
+        [sys.executable, str(REPO / "bench" / "bench_queue.py"), "--only", "embedded", "--jobs", "1"],
+        cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # its scratch folder too
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    pids = wait_for_pids(tmp_path, bench, timeout_s=60)  # it now waits for the stand-in's first job
+
+    bench.send_signal(signal.SIGTERM)
+    _, stderr = bench.communicate(timeout=15)
+
+    assert_all_gone(pids)
+    assert bench.returncode == 128 + signal.SIGTERM, stderr.decode()[-2000:]
+    assert [p.name for p in tmp_path.glob("bench-queue-*")] == []  # its scratch folder is gone
+
+
+def test_stopped_children_are_forgotten() -> None:
+    # bench_queue stops each deployment's worker before the next: a later stop() must not signal
+    # the old pids, which the system may have given to someone else by then.
+    with ChildProcesses(grace_s=5) as children:
+        child = children.start([sys.executable, "-c", "import time; time.sleep(60)"])
+        children.stop()
+        assert children.pids == [] and child.returncode is not None
