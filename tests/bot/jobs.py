@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Callable
 from typing import Optional
 
 from PIL import Image
@@ -53,3 +55,34 @@ def job(sessions: sessionmaker[Session], job_id: int) -> Avatar:
 def reply_of(sessions: sessionmaker[Session], request_id: str) -> Optional[InteractionReply]:
     with sessions() as session:
         return repo.get_reply(session, request_id)
+
+
+def moved_to_follow_up(reply: InteractionReply) -> bool:
+    """The bot recorded the private follow-up its reply moved to (bot.submit.queue_request)."""
+    return reply.message_id is not None
+
+
+async def reply_when(
+    sessions: sessionmaker[Session],
+    request_id: str,
+    condition: Callable[[InteractionReply], bool],
+    *,
+    what: str,
+    timeout: float = 10.0,
+) -> InteractionReply:
+    """The request's reply row once `condition` holds, polled until `timeout`.
+
+    The bot records some changes only after the Discord call a test waits for (the move to a
+    private follow-up needs the follow-up's id), so reading the row right away races the bot.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        # Read in a thread: the bot's handler shares this event loop and must keep running.
+        reply = await asyncio.to_thread(reply_of, sessions, request_id)
+        if reply is not None and condition(reply):
+            return reply
+        if loop.time() >= deadline:
+            seen = "no row" if reply is None else f"ephemeral={reply.ephemeral} message_id={reply.message_id}"
+            raise AssertionError(f"the reply of request {request_id} was not {what} within {timeout}s ({seen})")
+        await asyncio.sleep(0.02)

@@ -25,7 +25,7 @@ from tests.bot.fake_discord import (
     command,
     feed,
 )
-from tests.bot.jobs import job, jobs, reply_of
+from tests.bot.jobs import job, jobs, moved_to_follow_up, reply_when
 
 CALLBACK = r"/interactions/\d+/[^/]+/callback"
 FOLLOWUP = rf"/webhooks/{APPLICATION_ID}/[^/]+"
@@ -180,10 +180,11 @@ async def test_a_server_default_of_private_moves_the_reply_out_of_the_channel(
     deleted = await fake_discord.wait_for("DELETE", ORIGINAL)
     followup = await fake_discord.wait_for("POST", FOLLOWUP)
     assert deleted.at <= followup.at and followup.flags & EPHEMERAL and followup.content.startswith("Making 1")
-    await asyncio.sleep(0.05)
     [job_id] = [j.id for j in jobs(bot_sessions)]
-    reply = reply_of(bot_sessions, job(bot_sessions, job_id).request_id)
-    assert reply.ephemeral and reply.message_id is not None
+    # The bot records the move only once the follow-up exists (after the call awaited above).
+    request_id = job(bot_sessions, job_id).request_id
+    reply = await reply_when(bot_sessions, request_id, moved_to_follow_up, what="moved to the follow-up")
+    assert reply.ephemeral
 
     finish(job_id)
     seen = len(fake_discord.calls)

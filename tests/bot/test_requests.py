@@ -17,7 +17,7 @@ from tests.bot.fake_discord import (
     command,
     feed,
 )
-from tests.bot.jobs import job, jobs, reply_of
+from tests.bot.jobs import job, jobs, moved_to_follow_up, reply_of, reply_when
 from tests.bot.test_delivery import answered
 from tests.bot.test_gallery import _avatars
 
@@ -84,7 +84,10 @@ async def test_requests_from_a_private_avatar_stay_private(offline_bot, fake_dis
     answer = await _run(offline_bot, fake_discord, command("avatar", "reroll", {"avatar": secret}))
     assert answer.method == "POST" and answer.flags & EPHEMERAL  # moved out of the public channel
     made = _newest(bot_sessions)
-    assert made.visibility == "private" and reply_of(bot_sessions, made.request_id).ephemeral
+    assert made.visibility == "private"
+    # The bot records the move only once the follow-up exists (after the call awaited above).
+    moved = await reply_when(bot_sessions, made.request_id, moved_to_follow_up, what="moved to the follow-up")
+    assert moved.ephemeral
 
 
 async def test_an_avatar_under_review_cannot_be_built_on(offline_bot, fake_discord, bot_sessions, bot_images):
