@@ -77,6 +77,10 @@ async def queue_request(
             await interaction.delete_original_response()
             placeholder_answered(interaction)
             message = await interaction.followup.send(text, ephemeral=True, wait=True)
+            # Recorded only now, not with the jobs: the follow-up's id exists once it is sent, and a
+            # row saying "ephemeral" while @original is still public would let a private result be
+            # edited into the channel. A crash before this line leaves the row on the deleted
+            # @original, which may not show a private result (ReplySnapshot.may_show): it goes by DM.
             await asyncio.to_thread(studio.move_reply, request_id, message_id=message.id)
         else:
             await interaction.edit_original_response(content=text)
