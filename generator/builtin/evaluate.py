@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--diversity-specs", type=int, default=24)
     parser.add_argument("--keep", type=float, default=0.4, help="share of a sample's attributes a partial spec keeps")
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--timing-repeats", type=int, default=7)
+    parser.add_argument("--timing-repeats", type=int, default=7, help="0 skips the CPU timing (sampler sweeps)")
+    parser.add_argument("--no-sheet", action="store_true", help="skip the contact sheet (sampler sweeps)")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--guidance", type=float, default=None)
     parser.add_argument("--out", type=Path, default=None, help="eval.json path (default: beside the weights)")
@@ -188,14 +189,16 @@ def main(argv: list[str] | None = None) -> None:
     result["diversity_real"] = float(np.mean(div_real))
 
     # 4. Speed at the default settings, and the contact sheet.
-    torch.set_num_threads(2)
-    # Other work shares this CPU; the load average says how busy it was while timing.
-    result["cpu_load_average_1min_at_timing"] = round(__import__("os").getloadavg()[0], 2)
-    result["cpu_p50_s_batch1"] = p50_seconds(backend, 1, args.timing_repeats)
-    result["cpu_p50_s_batch8_per_image"] = p50_seconds(backend, 8, max(3, args.timing_repeats // 2))
+    if args.timing_repeats > 0:
+        torch.set_num_threads(2)
+        # Other work shares this CPU; the load average says how busy it was while timing.
+        result["cpu_load_average_1min_at_timing"] = round(__import__("os").getloadavg()[0], 2)
+        result["cpu_p50_s_batch1"] = p50_seconds(backend, 1, args.timing_repeats)
+        result["cpu_p50_s_batch8_per_image"] = p50_seconds(backend, 8, max(3, args.timing_repeats // 2))
     result["gpu_images_per_s"] = None
     result["gpu_batch_size"] = None
-    contact_sheet(backend, test_images, sheet)
+    if not args.no_sheet:
+        contact_sheet(backend, test_images, sheet)
     result["weights_mb"] = round(sum(p.stat().st_size for p in args.weights.rglob("*.safetensors")) / 2**20, 2)
     if args.extra is not None and args.extra.is_file():
         result.update(json.loads(args.extra.read_text()))

@@ -15,7 +15,8 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
         offset = np.eye(cov_a.shape[0]) * 1e-6
         covmean = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
     covmean = covmean.real
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean))
+    value = float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean))
+    return max(0.0, value)  # a distance; rounding in sqrtm of a singular product can dip below 0
 
 
 def mean_pairwise_distance(features: np.ndarray) -> float:
