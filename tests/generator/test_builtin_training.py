@@ -101,3 +101,20 @@ def test_init_from_a_missing_path_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="no checkpoint or vae folder"):
         train_autoencoder.main([*TINY_AE, "--out", str(tmp_path / "ae"), "--steps", "1",
                                 "--init-from", str(tmp_path / "nowhere.pt")])
+
+
+def test_assemble_swaps_in_a_decoder_only_vae_and_refuses_another_encoder(trained, tmp_path):
+    from generator.builtin.assemble import assemble
+
+    train_autoencoder.main([*TINY_AE, "--out", str(tmp_path / "dec"), "--steps", "2", "--lr", "1e-2",
+                            "--init-from", str(trained / "ae" / "vae"), "--decoder-only"])
+    assemble(trained / "diffusion" / "pipeline", tmp_path / "dec" / "vae", tmp_path / "cand", fp16=True)
+    assert _stored_dtypes(tmp_path / "cand" / "vae") == {torch.float16}
+    decoder = AutoencoderKL.from_pretrained(tmp_path / "dec" / "vae").decoder
+    swapped = AutoencoderKL.from_pretrained(tmp_path / "cand" / "vae").decoder
+    pairs = zip(_state(decoder).values(), _state(swapped).values(), strict=True)
+    assert all(torch.allclose(a, b, atol=1e-2) for a, b in pairs)  # fp16 rounding only
+    # A vae trained from scratch has another encoder: its latents would mean nothing to the UNet.
+    train_autoencoder.main([*TINY_AE, "--out", str(tmp_path / "other"), "--steps", "1", "--lr", "1e-2"])
+    with pytest.raises(SystemExit, match="only a decoder-only fine-tune"):
+        assemble(trained / "diffusion" / "pipeline", tmp_path / "other" / "vae", tmp_path / "bad", fp16=False)

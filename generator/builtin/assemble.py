@@ -1,0 +1,51 @@
+"""Put a trained UNet pipeline and a (fine-tuned) vae together into one pipeline folder.
+
+    python -m generator.builtin.assemble --pipeline runs/diffusion_cont/pipeline \
+        --vae runs/ae_decoder/vae --out runs/candidate --fp16
+
+The vae must share the pipeline's encoder and latent scale (a decoder-only fine-tune of the
+vae the UNet was trained with); anything else would decode latents the UNet never learned.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+from diffusers import AutoencoderKL
+
+from generator.builtin.pipeline import ChibiPipeline
+
+
+def assemble(pipeline: Path, vae: Path | None, out: Path, fp16: bool) -> ChibiPipeline:
+    pipe = ChibiPipeline.from_pretrained(pipeline, torch_dtype=torch.float32)
+    if vae is not None:
+        new_vae = AutoencoderKL.from_pretrained(vae, torch_dtype=torch.float32)
+        old = pipe.vae
+        if new_vae.config.scaling_factor != old.config.scaling_factor or any(
+            not torch.equal(a, b) for a, b in zip(old.encoder.state_dict().values(),
+                                                  new_vae.encoder.state_dict().values(), strict=True)
+        ):
+            raise SystemExit(f"{vae}: its encoder or latent scale differs from the pipeline's; "
+                             "only a decoder-only fine-tune can be swapped in")
+        pipe.register_modules(vae=new_vae)
+    if fp16:
+        pipe = pipe.to(torch.float16)
+    pipe.save_pretrained(out)
+    return pipe
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pipeline", type=Path, required=True)
+    parser.add_argument("--vae", type=Path, default=None)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--fp16", action="store_true")
+    args = parser.parse_args(argv)
+    assemble(args.pipeline, args.vae, args.out, args.fp16)
+    print(f"saved {args.out}")
+
+
+if __name__ == "__main__":
+    main()
