@@ -19,7 +19,7 @@ from generator.builtin.pipeline import ChibiPipeline
 
 
 def assemble(pipeline: Path, vae: Path | None, out: Path, fp16: bool) -> ChibiPipeline:
-    pipe = ChibiPipeline.from_pretrained(pipeline, torch_dtype=torch.float32)
+    pipe = ChibiPipeline.from_pretrained(pipeline, dtype=torch.float32)
     if vae is not None:
         new_vae = AutoencoderKL.from_pretrained(vae, torch_dtype=torch.float32)
         old = pipe.vae
