@@ -32,6 +32,7 @@ class ChildProcesses:
         self.grace_s = grace_s
         self._children: list[subprocess.Popen[bytes]] = []
         self._previous: dict[int, Any] = {}
+        self._stopped_by: Optional[int] = None
 
     def start(self, argv: Sequence[str], **popen_kwargs: Any) -> subprocess.Popen[bytes]:
         """Popen(argv, **popen_kwargs) in a new session (its own process group), tracked for stop()."""
@@ -97,9 +98,18 @@ class ChildProcesses:
             for signum, handler in self._previous.items():
                 signal.signal(signum, handler)
             self._previous.clear()
+        # The signal's exception can surface wrapped (raised inside an import, Python reports a
+        # RuntimeError): end the way the signal asked, whatever the unwinding turned it into.
+        if self._stopped_by == signal.SIGINT and not isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt from exc
+        if self._stopped_by is not None and self._stopped_by != signal.SIGINT:
+            wanted = 128 + self._stopped_by
+            if not (isinstance(exc, SystemExit) and exc.code == wanted):
+                raise SystemExit(wanted) from exc
 
     def _on_signal(self, signum: int, frame: Optional[FrameType]) -> None:
         # Tell the children first: the unwinding below may be slow (closing a bot, a session).
+        self._stopped_by = signum
         self.signal_all(signal.SIGTERM)
         if signum == signal.SIGINT:
             raise KeyboardInterrupt

@@ -153,3 +153,35 @@ def test_stopped_children_are_forgotten() -> None:
         child = children.start([sys.executable, "-c", "import time; time.sleep(60)"])
         children.stop()
         assert children.pids == [] and child.returncode is not None
+
+
+# The signal lands inside __set_name__ (as it did once inside an import): Python 3.11 wraps the
+# handler's SystemExit in a RuntimeError, and the parent must still end as SIGTERM asked.
+WRAPPED = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    sys.path.insert(0, {repo!r})
+    from bench.children import ChildProcesses
+    with ChildProcesses(grace_s=5) as children:
+        children.start([sys.executable, "child.py"])
+        while not os.path.exists("pids.json"):
+            time.sleep(0.05)
+        class Descriptor:
+            def __set_name__(self, owner, name):
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+        class Owner:
+            field = Descriptor()
+    """
+)
+
+
+def test_a_signal_whose_exception_is_wrapped_still_ends_the_parent_as_asked(tmp_path: Path) -> None:
+    (tmp_path / "child.py").write_text(CHILD)
+    (tmp_path / "parent.py").write_text(WRAPPED.format(repo=str(REPO)))
+    parent = subprocess.Popen([sys.executable, "parent.py"], cwd=tmp_path, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    pids = wait_for_pids(tmp_path, parent)
+    _, stderr = parent.communicate(timeout=15)
+    assert_all_gone(pids)
+    assert parent.returncode == 128 + signal.SIGTERM, stderr.decode()[-2000:]
