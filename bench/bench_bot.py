@@ -64,14 +64,7 @@ def pick_weights(scratch: Path, children: ChildProcesses) -> tuple[Path, str]:
 
 def start_workers(count: int, env: dict[str, str], scratch: Path, children: ChildProcesses) -> None:
     for index in range(count):
-        with (scratch / f"worker-{index}.log").open("ab") as log:  # the child keeps its own copy
-            children.start(
-                [sys.executable, "-m", "avatarbot", "worker"],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        children.start_logged([sys.executable, "-m", "avatarbot", "worker"], scratch / f"worker-{index}.log", env)
 
 
 def wait_for_workers(sessions, count: int, timeout_s: float = 180.0) -> None:

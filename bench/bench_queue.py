@@ -65,14 +65,7 @@ def percentile(values: list[float], q: float) -> float:
 def start_worker(values: dict[str, str], log_path: Path, children: ChildProcesses) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AVATARBOT_")}
     env.update(values)
-    with log_path.open("ab") as log:  # the child keeps its own copy
-        children.start(
-            [sys.executable, "-m", "avatarbot", "worker"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    children.start_logged([sys.executable, "-m", "avatarbot", "worker"], log_path, env)
 
 
 def measure(name: str, values: dict[str, str], jobs: int, work_dir: Path, children: ChildProcesses) -> Row:

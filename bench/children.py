@@ -19,6 +19,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Optional
 
@@ -39,6 +40,11 @@ class ChildProcesses:
         process: subprocess.Popen[bytes] = subprocess.Popen(list(argv), start_new_session=True, **popen_kwargs)
         self._children.append(process)
         return process
+
+    def start_logged(self, argv: Sequence[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """start() with no stdin and stdout + stderr appended to `log_path` (a worker's log)."""
+        with log_path.open("ab") as log:  # the child keeps its own copy
+            return self.start(argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
 
     def run(self, argv: Sequence[str], **popen_kwargs: Any) -> None:
         """Run a child to the end, like subprocess.run(check=True), but stoppable like the others."""

@@ -76,6 +76,22 @@ def build_autoencoder(sizes: AutoencoderSizes, scaling_factor: float = 1.0) -> A
     )
 
 
+def autoencoder_sizes_of(vae: AutoencoderKL) -> AutoencoderSizes:
+    """The sizes build_autoencoder would need to rebuild `vae` (a saved folder has no checkpoint)."""
+    c = vae.config
+    return AutoencoderSizes(image_size=c.sample_size, channels=tuple(c.block_out_channels),
+                            layers_per_block=c.layers_per_block, latent_channels=c.latent_channels,
+                            norm_groups=c.norm_num_groups)
+
+
+def unet_sizes_of(unet: UNet2DConditionModel) -> UNetSizes:
+    """The sizes build_unet / build_attribute_encoder would need to rebuild `unet`."""
+    c = unet.config
+    return UNetSizes(channels=tuple(c.block_out_channels), layers_per_block=c.layers_per_block,
+                     attention_heads=c.attention_head_dim, norm_groups=c.norm_num_groups,
+                     condition_dim=c.cross_attention_dim)
+
+
 def build_attribute_encoder(sizes: UNetSizes) -> AttributeEncoder:
     return AttributeEncoder(sizes=tuple(VOCABULARY.sizes()), dim=sizes.condition_dim, attribute_names=ATTRIBUTES)
 

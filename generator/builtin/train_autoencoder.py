@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL
 
-from generator.builtin.architecture import AutoencoderSizes, build_autoencoder
+from generator.builtin.architecture import AutoencoderSizes, autoencoder_sizes_of, build_autoencoder
 from generator.builtin.training import (
     DATA_ROOT,
     EMA,
@@ -77,16 +77,18 @@ def save_reconstructions(vae, images: np.ndarray, path: Path) -> None:
     Image.fromarray(sheet).save(path)
 
 
+def _run_from_args(args: argparse.Namespace) -> dict:
+    """The run settings a new run takes from the command line (a resumed run keeps its own)."""
+    keys = ("batch", "crop", "lr", "kl_weight", "edge_weight", "mse_weight")
+    return {k: v for k, v in vars(args).items() if k in keys}
+
+
 def load_vae_folder(folder: Path, args: argparse.Namespace) -> Checkpoint:
     """A saved AutoencoderKL folder as a step-0 checkpoint: its sizes, weights as EMA, run from args."""
     vae = AutoencoderKL.from_pretrained(folder, torch_dtype=torch.float32)
-    c = vae.config
-    sizes = AutoencoderSizes(image_size=c.sample_size, channels=tuple(c.block_out_channels),
-                             layers_per_block=c.layers_per_block, latent_channels=c.latent_channels,
-                             norm_groups=c.norm_num_groups)
-    run_keys = ("batch", "crop", "lr", "kl_weight", "edge_weight", "mse_weight")
-    run = {k: v for k, v in vars(args).items() if k in run_keys}
-    run["scaling_factor"] = float(c.scaling_factor)  # kept when only the decoder trains
+    sizes = autoencoder_sizes_of(vae)
+    run = _run_from_args(args)
+    run["scaling_factor"] = float(vae.config.scaling_factor)  # kept when only the decoder trains
     state = {k: v.float() for k, v in vae.state_dict().items()}
     return Checkpoint(0, {"sizes": asdict(sizes), "run": run, "stage": "autoencoder"}, {"ema": state}, [])
 
@@ -139,8 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         sizes = AutoencoderSizes(image_size=args.image_size, channels=tuple(args.channels),
                                  layers_per_block=args.layers_per_block, latent_channels=args.latent_channels,
                                  norm_groups=args.norm_groups)
-        run_keys = ("batch", "crop", "lr", "kl_weight", "edge_weight", "mse_weight")
-        run = {k: v for k, v in vars(args).items() if k in run_keys}
+        run = _run_from_args(args)
     run["steps"] = args.steps  # may be extended on resume
     run.setdefault("mse_weight", args.mse_weight)  # added after the first runs began
 

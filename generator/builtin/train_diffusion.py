@@ -28,6 +28,7 @@ from generator.builtin.architecture import (
     build_sample_scheduler,
     build_train_scheduler,
     build_unet,
+    unet_sizes_of,
 )
 from generator.builtin.pipeline import ChibiPipeline
 from generator.builtin.training import (
@@ -82,10 +83,7 @@ def load_pipeline_parts(folder: Path) -> tuple[UNetSizes, dict[str, torch.Tensor
 
     unet = UNet2DConditionModel.from_pretrained(folder / "unet", torch_dtype=torch.float32)
     encoder = AttributeEncoder.from_pretrained(folder / "attribute_encoder", torch_dtype=torch.float32)
-    sizes = UNetSizes(channels=tuple(unet.config.block_out_channels), layers_per_block=unet.config.layers_per_block,
-                      attention_heads=unet.config.attention_head_dim, norm_groups=unet.config.norm_num_groups,
-                      condition_dim=unet.config.cross_attention_dim)
-    return sizes, _Denoiser(unet, encoder).float().state_dict()
+    return unet_sizes_of(unet), _Denoiser(unet, encoder).float().state_dict()
 
 
 def build_export(vae: AutoencoderKL, denoiser: _Denoiser, output_size: int) -> ChibiPipeline:
