@@ -6,7 +6,9 @@
 Figures (see the issue): adherence to random partial specs as judged by the
 attribute classifier, Frechet distance on its features (generated vs test
 renders, and the floor between two halves of the test renders), diversity of
-re-rolls (generated and real), and CPU seconds per avatar at default settings.
+re-rolls (generated and real), sharpness at the delivered size (generated vs real
+renders rasterised at that size, `sharpness.py`), and CPU seconds per avatar at
+default settings.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from generator.backends.base import MixSource, RenderRequest
 from generator.builtin.backend import BuiltinBackend, drawable_tokens
 from generator.builtin.classifier import AttributeClassifier, load_classifier
 from generator.builtin.metrics import frechet_distance, mean_pairwise_distance
+from generator.builtin.sharpness import sharpness_ratios, sharpness_report
 from generator.builtin.train_classifier import accuracy
 from generator.builtin.training import DATA_ROOT, RUNS_ROOT, load_split, to_model_range, write_json
 
@@ -76,6 +79,20 @@ def adherence(specs: list[AvatarSpec], preds: np.ndarray) -> dict[str, float]:
     return {a: float(np.mean(h)) for a, h in hits.items() if h}
 
 
+def delivered(images: torch.Tensor, size: int) -> np.ndarray:
+    """Images in [-1, 1] as the bot delivers them: uint8 at `size` px (Lanczos where drawn smaller)."""
+    arrays = ((images.permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+    if arrays.shape[1] == size:
+        return arrays
+    return np.stack([np.asarray(Image.fromarray(a).resize((size, size), Image.LANCZOS)) for a in arrays])
+
+
+def sharpness_figures(generated: np.ndarray, real: np.ndarray) -> dict:
+    """The three sharpness figures of generated and real avatars at the delivered size, and their ratios."""
+    gen, ref = sharpness_report(generated), sharpness_report(real)
+    return {"generated": gen, "real": ref, "ratio": sharpness_ratios(gen, ref), "n": len(generated)}
+
+
 def p50_seconds(backend: BuiltinBackend, batch: int, repeats: int) -> float:
     spec = parse_spec({"style": "lorelei", "hair": "long", "expression": "happy"})
     requests = [RenderRequest(spec, seed) for seed in range(batch)]
@@ -88,8 +105,10 @@ def p50_seconds(backend: BuiltinBackend, batch: int, repeats: int) -> float:
     return float(np.median(times)) / batch
 
 
-def contact_sheet(backend: BuiltinBackend, test_images: np.ndarray, path: Path, columns: int = 8) -> None:
-    """Rows: one per style (a seed per column), then re-rolls, variations, a mix and photo -> avatar."""
+def contact_sheet(backend: BuiltinBackend, test_images: np.ndarray, test_tokens: np.ndarray, path: Path,
+                  columns: int = 8) -> None:
+    """Rows: one per style (a seed per column), re-rolls, variations, a mix, photo -> avatar,
+    and 16 random partial specs (where broken faces show)."""
     rows: list[tuple[str, list[Image.Image]]] = []
     for style in VOCABULARY.styles:
         spec = parse_spec({"style": style})
@@ -110,6 +129,11 @@ def contact_sheet(backend: BuiltinBackend, test_images: np.ndarray, path: Path, 
                                            strength=float(s)) for s in photo_strengths])
     photo_cell = photo.resize(photos[0].size, Image.LANCZOS)
     rows.append(("photo (left) -> big-smile, strength 0.3 -> 1", [photo_cell, *photos]))
+    rng = np.random.default_rng(16)
+    randoms = [partial_spec(test_tokens[rng.integers(len(test_tokens))], rng, 0.4) for _ in range(2 * columns)]
+    drawn = backend.render([RenderRequest(spec, 1000 + i) for i, spec in enumerate(randoms)])
+    rows.append(("16 random partial specs (1/2)", drawn[:columns]))
+    rows.append(("16 random partial specs (2/2)", drawn[columns:]))
 
     cell = rows[0][1][0].width
     label_h = 22
@@ -134,6 +158,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--diversity-specs", type=int, default=24)
     parser.add_argument("--keep", type=float, default=0.4, help="share of a sample's attributes a partial spec keeps")
     parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--delivered-px", type=int, default=256, help="edge of the avatars the bot posts")
+    parser.add_argument("--n-sharpness", type=int, default=200, help="avatars (and renders) measured for sharpness")
     parser.add_argument("--timing-repeats", type=int, default=7, help="0 skips the CPU timing (sampler sweeps)")
     parser.add_argument("--no-sheet", action="store_true", help="skip the contact sheet (sampler sweeps)")
     parser.add_argument("--steps", type=int, default=None)
@@ -149,7 +175,8 @@ def main(argv: list[str] | None = None) -> None:
     classifier = load_classifier(args.classifier)
     test_images, test_tokens = load_split(args.data, "test", 128)
     rng = np.random.default_rng(0)
-    result: dict = {"model_version": backend.model_version, "steps": backend.steps, "guidance": backend.guidance}
+    result: dict = {"model_version": backend.model_version, "steps": backend.steps, "guidance": backend.guidance,
+                    "native_px": backend.pipeline.image_size, "delivered_px": args.delivered_px}
 
     # 1. The judge itself.
     acc = accuracy(classifier, test_images, test_tokens)
@@ -173,6 +200,10 @@ def main(argv: list[str] | None = None) -> None:
     result["fid_generated"] = frechet_distance(gen_feats, real_feats[:n_real])
     result["fid_real_floor"] = frechet_distance(real_feats[:n_real], real_feats[n_real : 2 * n_real])
     result["fid_n"] = {"generated": len(gen_feats), "real": n_real}
+
+    # 2b. Sharpness at the delivered size, against real renders rasterised at that size.
+    real_big, _ = load_split(args.data, "test", args.delivered_px, limit=args.n_sharpness)
+    result["sharpness"] = sharpness_figures(delivered(generated[: args.n_sharpness], args.delivered_px), real_big)
 
     # 3. Diversity: 8 re-rolls of one partial spec vs 8 real renders that match it.
     div_gen, div_real = [], []
@@ -198,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     result["gpu_images_per_s"] = None
     result["gpu_batch_size"] = None
     if not args.no_sheet:
-        contact_sheet(backend, test_images, sheet)
+        contact_sheet(backend, test_images, test_tokens, sheet)
     result["weights_mb"] = round(sum(p.stat().st_size for p in args.weights.rglob("*.safetensors")) / 2**20, 2)
     if args.extra is not None and args.extra.is_file():
         result.update(json.loads(args.extra.read_text()))

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Optional, Union
 
 import numpy as np
 import torch
 from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, UNet2DConditionModel
-from diffusers.pipelines.pipeline_utils import DiffusionPipeline, ImagePipelineOutput
+from diffusers.pipelines.pipeline_utils import DiffusionPipeline
+from diffusers.utils import BaseOutput
 from PIL import Image
 
 from db.spec import AvatarSpec
 from generator.builtin.attribute_encoder import AttributeEncoder
+from generator.builtin.upscaling_decoder import UpscalingDecoder, split_rgb_alpha
 
 SpecLike = Union[AvatarSpec, Sequence[int]]
 MAX_SEED = 2**63 - 1
@@ -46,15 +49,27 @@ def seed_noise(seed: int, shape: tuple[int, ...]) -> torch.Tensor:
     return torch.randn(shape, generator=generator, dtype=torch.float32)
 
 
+@dataclass
+class ChibiPipelineOutput(BaseOutput):
+    """`images` as asked by `output_type`; `alphas`: the character's matte in the same form
+    (PIL "L" images, uint8 HxW arrays or (B, 1, S, S) tensors), None without an upscaling decoder."""
+
+    images: Union[list[Image.Image], np.ndarray, torch.Tensor]
+    alphas: Optional[Union[list[Image.Image], np.ndarray, torch.Tensor]] = None
+
+
 class ChibiPipeline(DiffusionPipeline):
     r"""Conditional latent diffusion for chibi avatars.
 
-    Components: `vae` (AutoencoderKL), `unet` (UNet2DConditionModel conditioned on
-    one token per attribute), `attribute_encoder` (AttributeEncoder), `scheduler`
-    (DPMSolverMultistepScheduler). `output_size` is the edge of delivered PIL images.
+    Components: `vae` (AutoencoderKL: its encoder for image-to-image, its decoder when there
+    is no `decoder`), `unet` (UNet2DConditionModel conditioned on one token per attribute),
+    `attribute_encoder` (AttributeEncoder), `scheduler` (DPMSolverMultistepScheduler) and,
+    optionally, `decoder` (UpscalingDecoder: draws twice the vae's size, with an alpha matte).
+    `output_size` is the edge of delivered PIL images.
     """
 
-    model_cpu_offload_seq = "attribute_encoder->unet->vae"
+    model_cpu_offload_seq = "attribute_encoder->unet->decoder->vae"
+    _optional_components = ["decoder"]
 
     def __init__(
         self,
@@ -62,10 +77,12 @@ class ChibiPipeline(DiffusionPipeline):
         unet: UNet2DConditionModel,
         attribute_encoder: AttributeEncoder,
         scheduler: DPMSolverMultistepScheduler,
+        decoder: Optional[UpscalingDecoder] = None,
         output_size: int = 256,
     ):
         super().__init__()
-        self.register_modules(vae=vae, unet=unet, attribute_encoder=attribute_encoder, scheduler=scheduler)
+        self.register_modules(vae=vae, unet=unet, attribute_encoder=attribute_encoder, scheduler=scheduler,
+                              decoder=decoder)
         self.register_to_config(output_size=output_size)
 
     # -- helpers -------------------------------------------------------------
@@ -76,9 +93,16 @@ class ChibiPipeline(DiffusionPipeline):
         return (self.unet.config.in_channels, size, size)
 
     @property
+    def encoder_image_size(self) -> int:
+        """Edge of the images the vae's encoder takes (image-to-image)."""
+        return self.unet.config.sample_size * 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    @property
     def image_size(self) -> int:
         """Native edge of decoded images, before resizing to `output_size`."""
-        return self.unet.config.sample_size * 2 ** (len(self.vae.config.block_out_channels) - 1)
+        if self.decoder is not None:
+            return self.unet.config.sample_size * self.decoder.upscale
+        return self.encoder_image_size
 
     def tokens_of(self, specs: Sequence[SpecLike]) -> torch.Tensor:
         rows = [list(s.tokens()) if isinstance(s, AvatarSpec) else [int(t) for t in s] for s in specs]
@@ -140,8 +164,8 @@ class ChibiPipeline(DiffusionPipeline):
             raise ValueError(f"output_type {output_type!r} is not one of {OUTPUT_TYPES}")
 
     def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
-        """PIL images (any size/mode) -> (B, 3, S, S) in [-1, 1], centre-cropped to a square."""
-        size = self.image_size
+        """PIL images (any size/mode) -> (B, 3, S, S) in [-1, 1], centre-cropped to the encoder's square."""
+        size = self.encoder_image_size
         rows = []
         for img in images:
             if img.mode in ("RGBA", "LA", "P"):
@@ -156,15 +180,17 @@ class ChibiPipeline(DiffusionPipeline):
         return torch.stack(rows)
 
     def postprocess(self, images: torch.Tensor, output_type: str):
-        """(B, 3, S, S) in [0, 1] -> PIL at `output_size` / numpy / the tensor itself."""
+        """(B, C, S, S) in [0, 1] (C = 3, or 1 for alpha) -> PIL at `output_size` / numpy / the tensor."""
         if output_type == "pt":
             return images
         arrays = (images.permute(0, 2, 3, 1).float().cpu().numpy() * 255).round().astype(np.uint8)
+        if arrays.shape[-1] == 1:
+            arrays = arrays[..., 0]
         if output_type == "np":
             return arrays
         out_size = int(self.config.output_size)
         pils = [Image.fromarray(a) for a in arrays]
-        # Flat vector-style art upscales cleanly with Lanczos; the model works at native size.
+        # Only a model without the upscaling decoder draws below the delivered size.
         return [p.resize((out_size, out_size), Image.LANCZOS) if p.width != out_size else p for p in pils]
 
     # -- sampling ------------------------------------------------------------
@@ -185,7 +211,7 @@ class ChibiPipeline(DiffusionPipeline):
         strength: float = 0.7,
         output_type: str = "pil",
         return_dict: bool = True,
-    ) -> Union[ImagePipelineOutput, tuple]:
+    ) -> Union[ChibiPipelineOutput, tuple]:
         r"""Render one avatar per spec.
 
         Args:
@@ -268,12 +294,17 @@ class ChibiPipeline(DiffusionPipeline):
                 eps = eps_null + guidance_scale * (eps_cond - eps_null)
             latents = self.scheduler.step(eps, t, latents).prev_sample
 
-        # 6. Decode to pixels and deliver.
-        latents = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
-        pixels = (self.vae.decode(latents).sample.float() / 2 + 0.5).clamp(0, 1)
+        # 6. Decode to pixels (and the matte, with the upscaling decoder) and deliver.
+        latents = latents / self.vae.config.scaling_factor
+        alphas = None
+        if self.decoder is not None:
+            pixels, alpha = split_rgb_alpha(self.decoder(latents.to(self.decoder.dtype)))
+            alphas = self.postprocess(alpha, output_type)
+        else:
+            pixels = (self.vae.decode(latents.to(self.vae.dtype)).sample.float() / 2 + 0.5).clamp(0, 1)
         images = self.postprocess(pixels, output_type)
         self.maybe_free_model_hooks()
         if not return_dict:
-            return (images,)
-        return ImagePipelineOutput(images=images)
+            return (images, alphas)
+        return ChibiPipelineOutput(images=images, alphas=alphas)
 

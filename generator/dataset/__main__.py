@@ -2,6 +2,7 @@
 
     python -m generator.dataset render --out data/dicebear --size 128 --train 60000 --val 4000 --test 4000
     python -m generator.dataset rasterise --root data/dicebear --size 256 [--archive svgs.tar.xz]
+    python -m generator.dataset mattes --root data/dicebear --size 256 --split train --limit 10000
     python -m generator.dataset export-svgs --root data/dicebear --out dicebear-svgs.tar.xz
     python -m generator.dataset sheet --root data/dicebear --split val --out sheet.png
     python -m generator.dataset variants adventurer mouth --out mouths.png
@@ -36,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     raster.add_argument("--archive", type=Path, help="an export-svgs archive to unpack into --root first")
     raster.add_argument("--workers", type=int, default=2)
 
+    mattes = sub.add_parser("mattes", help="exact alpha mattes (each SVG without its background)")
+    mattes.add_argument("--root", type=Path, required=True)
+    mattes.add_argument("--size", type=int, default=256)
+    mattes.add_argument("--split", choices=("train", "val", "test"), action="append", required=True)
+    mattes.add_argument("--limit", type=int, default=None, help="only the first N samples of each split")
+    mattes.add_argument("--workers", type=int, default=2)
+
     export = sub.add_parser("export-svgs", help="pack every SVG into one .tar.xz")
     export.add_argument("--root", type=Path, required=True)
     export.add_argument("--out", type=Path, required=True)
@@ -66,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             import_svgs(args.archive, args.root)
         counts = {split: info["count"] for split, info in read_manifest(args.root)["splits"].items()}
         render_dataset(args.root, counts, args.size, workers=args.workers)
+    elif args.command == "mattes":
+        from generator.dataset.mattes import render_mattes
+
+        for split in args.split:
+            print(f"{split}: {render_mattes(args.root, split, args.size, args.limit, args.workers)} mattes")
     elif args.command == "export-svgs":
         shards = export_svgs(args.root, args.out)
         print(f"wrote {shards} SVG shards to {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)")

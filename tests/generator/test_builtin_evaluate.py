@@ -27,7 +27,8 @@ def _evaluate(parts, *extra: str) -> tuple[dict, object]:
     out, sheet = root / f"eval{len(extra)}.json", root / f"sheet{len(extra)}.png"
     evaluate.main(["--weights", str(weights), "--classifier", str(classifier), "--data", "synthetic:64",
                    "--n-generated", "16", "--n-real", "16", "--diversity-specs", "2", "--batch", "8",
-                   "--steps", "2", "--guidance", "2.5", "--out", str(out), "--sheet", str(sheet), *extra])
+                   "--steps", "2", "--guidance", "2.5", "--delivered-px", "64", "--out", str(out),
+                   "--sheet", str(sheet), *extra])
     return json.loads(out.read_text()), sheet
 
 
@@ -45,6 +46,11 @@ def test_eval_json_holds_every_figure_in_range(parts):
     assert result["cpu_p50_s_batch1"] > 0 and result["cpu_p50_s_batch8_per_image"] > 0
     assert result["weights_mb"] > 0
     assert sheet.stat().st_size > 0
+    sharp = result["sharpness"]
+    assert sharp["n"] == 16 and result["delivered_px"] == 64 and result["native_px"] == 32
+    for figure in ("edge_gradient", "high_frequency_share", "edge_rise_px"):
+        assert sharp["generated"][figure] > 0 and sharp["real"][figure] > 0
+        assert sharp["ratio"][figure] == pytest.approx(sharp["generated"][figure] / sharp["real"][figure])
 
 
 def test_sweep_mode_skips_timing_and_sheet(parts):
