@@ -14,12 +14,13 @@ import pytest
 from db.vocabulary import ATTRIBUTES, VOCABULARY
 from generator.dataset import draw, load_split, seed_for
 from generator.dataset.archive import export_svgs, import_svgs
+from generator.dataset.mattes import load_mattes, render_mattes
 from generator.dataset.node_bridge import dicebear_schemas, render_svgs
 from generator.dataset.palette import PALETTES
-from generator.dataset.raster import rasterise
+from generator.dataset.raster import rasterise, without_background
 from generator.dataset.render import render_dataset
 from generator.dataset.sampler import constraints
-from generator.dataset.shards import DatasetMissing, svg_path
+from generator.dataset.shards import DatasetMissing, read_svg_shard, svg_path
 from generator.dataset.styles import STYLES
 
 LABEL_ATTRIBUTES = ("hair", "expression", "glasses", "accessory")
@@ -205,3 +206,33 @@ def _no_node(*args, **kwargs):
 def test_loading_a_missing_data_set_says_so(tmp_path) -> None:
     with pytest.raises(DatasetMissing, match="render it first"):
         load_split(tmp_path, "train")
+
+
+def test_mattes_are_the_characters_alpha(tmp_path) -> None:
+    _node_or_fail()
+    root = tmp_path / "set"
+    count = 2 * len(VOCABULARY.styles)
+    render_dataset(root, {"val": count}, sizes=[32], workers=1, progress=False)
+    assert render_mattes(root, "val", 32, workers=1) == count
+    alpha = load_mattes(root, "val", 32)
+    assert alpha.shape == (count, 32, 32) and alpha.dtype == np.uint8
+    # Every SVG lost its background: the corners are clear, the centre (the face) is drawn.
+    assert (alpha[:, 0, 0] == 0).all() and (alpha[:, 0, -1] == 0).all()
+    assert (alpha[:, 16, 16] == 255).all()
+    # Where the matte is fully opaque the avatar is unchanged by removing the background.
+    images, _ = load_split(root, "val", 32)
+    records = read_svg_shard(svg_path(root, "val", 0))
+    again = rasterise(without_background(records[0]["svg"]), 32)
+    opaque = alpha[0] == 255
+    assert np.abs(again[opaque].astype(int) - images[0][opaque].astype(int)).max() <= 1
+    assert load_mattes(root, "val", 32, limit=3).shape[0] == 3
+
+
+def test_an_svg_without_a_background_rect_is_refused() -> None:
+    with pytest.raises(ValueError, match="no DiceBear background"):
+        without_background('<svg xmlns="http://www.w3.org/2000/svg"><g mask="url(#viewboxMask)"><path/></g></svg>')
+
+
+def test_missing_mattes_say_how_to_make_them(tmp_path) -> None:
+    with pytest.raises(DatasetMissing, match="mattes"):
+        load_mattes(tmp_path, "train", 256)
