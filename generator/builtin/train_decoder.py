@@ -60,6 +60,21 @@ def encode_latents(vae: AutoencoderKL, images: np.ndarray, batch: int = 64) -> t
                       for i in range(0, len(images), batch)])
 
 
+def cached_latents(path: Path, vae: AutoencoderKL, images: np.ndarray) -> torch.Tensor:
+    """encode_latents, kept beside the checkpoint: a resumed run skips minutes of encoding."""
+    key = {"n": len(images), "scaling_factor": float(vae.config.scaling_factor),
+           "probe": float(encode_latents(vae, images[:2]).sum())}
+    if path.is_file():
+        saved = torch.load(path, weights_only=True)
+        if saved["key"] == key:
+            return saved["latents"]
+    print(f"encoding {len(images)} renders to latents ...", flush=True)
+    latents = encode_latents(vae, images)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"key": key, "latents": latents}, path)
+    return latents
+
+
 def aligned_crops(latents: torch.Tensor, images: np.ndarray, mattes: np.ndarray | None, batch: int, crop: int,
                   upscale: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """Random latent crops (crop × crop) and the matching pixel crops of the big renders."""
@@ -185,8 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     n = min(len(small), len(big), len(mattes) if mattes is not None else len(big))
     small, big = small[:n], big[:n]
     mattes = mattes[:n] if mattes is not None else None
-    print(f"encoding {n} renders to latents ...")
-    latents = encode_latents(vae, small)
+    latents = cached_latents(args.out / "latents.pt", vae, small)
     del small
     try:
         val_small, _ = load_split(args.data, "val", vae.config.sample_size, limit=6)

@@ -46,6 +46,8 @@ def test_eval_json_holds_every_figure_in_range(parts):
     assert result["cpu_p50_s_batch1"] > 0 and result["cpu_p50_s_batch8_per_image"] > 0
     assert result["weights_mb"] > 0
     assert sheet.stat().st_size > 0
+    assert set(result["round_trip_accuracy_per_attribute"]) == set(ATTRIBUTES)
+    assert all(0.0 <= v <= 1.0 for v in result["round_trip_accuracy_per_attribute"].values())
     sharp = result["sharpness"]
     assert sharp["n"] == 16 and result["delivered_px"] == 64 and result["native_px"] == 32
     for figure in ("edge_gradient", "high_frequency_share", "edge_rise_px"):
