@@ -24,17 +24,17 @@ from tqdm import tqdm
 from avatarbot.local_worker import LocalWorker
 from avatarbot.output import OutputFolder
 from avatarbot.sheet import SheetTile, save_contact_sheet
-from db import repositories as repo
-from db.dispatch import dispatch_jobs, make_producer, uses_filesystem_broker
-from db.engine import make_engine, make_session_factory
-from db.errors import AvatarError
-from db.images import ImageStore
-from db.migrate import upgrade
-from db.models import Avatar, JobStatus
-from db.notify import make_notifier
-from db.settings import Settings
-from db.spec import MAX_SEED, AvatarSpec, parse_spec
-from db.vocabulary import VOCABULARY
+from core.db import repositories as repo
+from core.db.engine import make_engine, make_session_factory
+from core.db.migrate import upgrade
+from core.db.models import Avatar, JobStatus
+from core.dispatch import dispatch_jobs, make_producer, uses_filesystem_broker
+from core.errors import AvatarError
+from core.images import ImageStore
+from core.notify import make_notifier
+from core.settings import Settings
+from core.spec import MAX_SEED, AvatarSpec, parse_spec
+from core.vocabulary import VOCABULARY
 
 # The local user of the command line: Discord ids are positive snowflakes, so 0 is free.
 CLI_USER_ID = 0

@@ -33,14 +33,14 @@ from discord.http import Route  # noqa: E402
 
 from bench.children import ChildProcesses  # noqa: E402
 from bot.app import build_bot  # noqa: E402
-from db import repositories as repo  # noqa: E402
-from db.dispatch import make_producer  # noqa: E402
-from db.engine import make_engine, make_session_factory  # noqa: E402
-from db.images import ImageStore  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from db.models import Avatar  # noqa: E402
-from db.notify import PollingNotifier  # noqa: E402
-from db.settings import SHIPPED_WEIGHTS, Settings  # noqa: E402
+from core.db import repositories as repo  # noqa: E402
+from core.db.engine import make_engine, make_session_factory  # noqa: E402
+from core.db.migrate import upgrade  # noqa: E402
+from core.db.models import Avatar  # noqa: E402
+from core.dispatch import make_producer  # noqa: E402
+from core.images import ImageStore  # noqa: E402
+from core.notify import PollingNotifier  # noqa: E402
+from core.settings import SHIPPED_WEIGHTS, Settings  # noqa: E402
 from tests.bot.fake_discord import APPLICATION_ID, MEMBER_ID, FakeDiscord, command, feed  # noqa: E402
 
 STYLES = ("adventurer", "lorelei", "micah", "miniavs")

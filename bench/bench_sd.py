@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from db.spec import parse_spec
+from core.spec import parse_spec
 from generator.backends.base import RenderRequest
 from generator.backends.stable_diffusion.backend import StableDiffusionBackend
 from generator.backends.stable_diffusion.options import SDOptions

@@ -20,7 +20,7 @@ from bot.replies import defer_thinking, deferred_publicly, placeholder_answered
 from bot.services import BotServices
 from bot.submit import queue_request, requester, submit_request
 from bot.views import AvatarButton, history_view, result_view
-from db.vocabulary import VOCABULARY
+from core.vocabulary import VOCABULARY
 
 Locale = discord.Locale | str | None
 HIDDEN_STATES = ("pending", "rejected")

@@ -19,12 +19,12 @@ from bot.i18n import AvatarTranslator
 from bot.replies import reply_with_error
 from bot.services import BotServices
 from bot.views import DYNAMIC_ITEMS
-from db.dispatch import make_producer
-from db.engine import make_engine, make_session_factory
-from db.errors import AvatarError
-from db.images import ImageStore
-from db.notify import make_notifier
-from db.settings import Settings
+from core.db.engine import make_engine, make_session_factory
+from core.dispatch import make_producer
+from core.errors import AvatarError
+from core.images import ImageStore
+from core.notify import make_notifier
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ import discord
 
 from bot import i18n
 from bot.options import describe_spec
-from db.errors import InvalidSpec
-from db.images import ImageStore
-from db.models import Avatar
-from db.spec import parse_spec
+from core.db.models import Avatar
+from core.errors import InvalidSpec
+from core.images import ImageStore
+from core.spec import parse_spec
 
 Locale = discord.Locale | str | None
 EMBED_COLOUR = discord.Colour.pink()

@@ -31,7 +31,7 @@ from bot.delivery_store import DeliveryStore, Handling
 from bot.outbox import Outbox, Outgoing
 from bot.reply_guard import ReplyGuard
 from bot.views import result_view, review_view
-from db.notify import JobNotifier
+from core.notify import JobNotifier
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The database side of delivery: what to do with a finished job, claimed so it happens once.
 
 Synchronous; bot.delivery runs it in a thread. Each decision claims its step before anything
-is sent (see db.repositories.delivery): at most once, never twice.
+is sent (see core.db.repositories.delivery): at most once, never twice.
 
 For a finished job of a request the bot answers:
 - failed                  -> tell the owner why ("fail");
@@ -25,9 +25,8 @@ from bot.cards import AvatarCard, card_of
 from bot.outbox import ReplySnapshot
 from bot.progress import eta_seconds, status_text
 from bot.studio import guild_rules
-from db.images import ImageStore
-from db.models import Avatar, InteractionReply, JobStatus, ReviewState
-from db.repositories import (
+from core.db.models import Avatar, InteractionReply, JobStatus, ReviewState
+from core.db.repositories import (
     claim_delivery,
     claim_hold,
     claim_reply_answer,
@@ -41,7 +40,8 @@ from db.repositories import (
     set_review_post,
     undelivered_job_ids,
 )
-from db.settings import Settings
+from core.images import ImageStore
+from core.settings import Settings
 
 Action = Literal["deliver", "fail", "hold", "rejected"]
 

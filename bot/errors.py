@@ -1,6 +1,6 @@
 """What the user reads when something fails, in their language.
 
-Domain errors (db.errors.AvatarError) are shown as they are; permission and context checks get
+Domain errors (core.errors.AvatarError) are shown as they are; permission and context checks get
 their own sentence; anything else is logged with an id and the user sees only the id.
 bot.replies sends it; bot.app's command tree routes every command error there.
 """
@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 
 from bot import i18n
-from db.errors import AvatarError, InvalidSpec
+from core.errors import AvatarError, InvalidSpec
 
 log = logging.getLogger(__name__)
 

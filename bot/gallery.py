@@ -18,10 +18,8 @@ from bot.cards import AvatarCard, card_of
 from bot.errors import Refusal
 from bot.progress import eta_seconds
 from bot.sheets import Tile, contact_sheet
-from db.errors import NotFound
-from db.images import ImageStore
-from db.models import JobStatus, ReviewState
-from db.repositories import (
+from core.db.models import JobStatus, ReviewState
+from core.db.repositories import (
     add_favourite,
     count_queued,
     count_user_avatars,
@@ -37,7 +35,9 @@ from db.repositories import (
     style_examples,
     user_active_jobs,
 )
-from db.settings import Settings
+from core.errors import NotFound
+from core.images import ImageStore
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from typing import Any, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.errors import Refusal
-from db.settings import Settings
-from db.vocabulary import VOCABULARY
+from core.settings import Settings
+from core.vocabulary import VOCABULARY
 
 ReviewMode = Literal["off", "flagged", "all"]
 Visibility = Literal["public", "private"]

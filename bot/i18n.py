@@ -525,7 +525,7 @@ _REPLIES: Mapping[str, Mapping[str, str]] = MappingProxyType(
     }
 )
 
-# Labels of the attributes in replies (the English ones come from db.vocabulary).
+# Labels of the attributes in replies (the English ones come from core.vocabulary).
 _ZH_ATTRIBUTE_LABELS: Mapping[str, str] = MappingProxyType(
     {
         "style": "风格",

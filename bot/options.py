@@ -1,4 +1,4 @@
-"""The options of `/avatar create`, derived from db.vocabulary, and their parsing into an AvatarSpec.
+"""The options of `/avatar create`, derived from core.vocabulary, and their parsing into an AvatarSpec.
 
 An attribute whose values are the same for every style is offered as fixed choices; one whose
 values depend on the style (or that has more than Discord's 25 choices) is offered through
@@ -17,8 +17,8 @@ from discord import app_commands
 from discord.app_commands import locale_str
 
 from bot import i18n
-from db.spec import AvatarSpec, parse_spec
-from db.vocabulary import ATTRIBUTE_LABELS, VOCABULARY, Vocabulary
+from core.spec import AvatarSpec, parse_spec
+from core.vocabulary import ATTRIBUTE_LABELS, VOCABULARY, Vocabulary
 
 # Discord's limits for one option.
 MAX_CHOICES = 25

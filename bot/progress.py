@@ -12,7 +12,7 @@ import discord
 
 from bot import i18n
 from bot.options import describe_spec
-from db.spec import AvatarSpec
+from core.spec import AvatarSpec
 
 Locale = discord.Locale | str | None
 

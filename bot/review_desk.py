@@ -18,10 +18,8 @@ from bot.errors import Refusal
 from bot.guild_settings import GuildSettings, SettingsChange, apply_change
 from bot.sheets import Tile, contact_sheet
 from bot.studio import guild_rules
-from db.errors import NotFound
-from db.images import ImageStore
-from db.models import Avatar, ReviewState
-from db.repositories import (
+from core.db.models import Avatar, ReviewState
+from core.db.repositories import (
     get_job,
     get_visible_avatar,
     moderation_log_page,
@@ -31,7 +29,9 @@ from db.repositories import (
     set_review_state,
     update_guild_settings,
 )
-from db.settings import Settings
+from core.errors import NotFound
+from core.images import ImageStore
+from core.settings import Settings
 
 PENDING_PAGE_SIZE = 9
 

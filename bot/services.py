@@ -13,7 +13,7 @@ from bot.gallery import Gallery
 from bot.reply_guard import ReplyGuard
 from bot.review_desk import ReviewDesk
 from bot.studio import Studio
-from db.settings import Settings
+from core.settings import Settings
 
 # Backends whose generator reads free text (the `details` option is offered only for them).
 TEXT_BACKENDS = frozenset({"stable-diffusion"})
@@ -29,9 +29,9 @@ class BotServices:
 
     settings: Settings
     session_factory: Optional[Callable[[], Session]] = None
-    producer: Optional[Any] = None  # a Celery app from db.dispatch.make_producer
-    notifier: Optional[Any] = None  # a db.notify JobNotifier
-    image_store: Optional[Any] = None  # a db.images.ImageStore
+    producer: Optional[Any] = None  # a Celery app from core.dispatch.make_producer
+    notifier: Optional[Any] = None  # a core.notify JobNotifier
+    image_store: Optional[Any] = None  # a core.images.ImageStore
     # Orders the edits of one interaction reply between handlers and delivery (one per bot).
     reply_guard: ReplyGuard = field(default_factory=ReplyGuard)
 

@@ -21,11 +21,8 @@ from sqlalchemy.orm import Session
 from bot.errors import Refusal
 from bot.guild_settings import GuildSettings
 from bot.progress import eta_seconds, summary_text
-from db.dispatch import dispatch_jobs
-from db.errors import NotFound
-from db.images import ImageStore
-from db.models import Avatar, ReviewState
-from db.repositories import (
+from core.db.models import Avatar, ReviewState
+from core.db.repositories import (
     count_active_jobs,
     count_user_jobs_since,
     create_jobs,
@@ -39,9 +36,12 @@ from db.repositories import (
     save_reply,
     update_reply,
 )
-from db.settings import Settings
-from db.spec import MAX_SEED, AvatarSpec
-from db.uploads import open_upload
+from core.dispatch import dispatch_jobs
+from core.errors import NotFound
+from core.images import ImageStore
+from core.settings import Settings
+from core.spec import MAX_SEED, AvatarSpec
+from core.uploads import open_upload
 
 # Quotas outside a server (direct messages), where there are no server settings.
 DIRECT_MESSAGE_SETTINGS = GuildSettings()
@@ -248,7 +248,7 @@ class Studio:
         self, who: Requester, upload: bytes, strength: Optional[float], *, reply: Optional[ReplyTicket] = None,
         request_id: Optional[str] = None, now: Optional[datetime] = None,
     ) -> Queued:
-        """Check the uploaded bytes (db.uploads), keep a clean copy in the image store, make a photo job."""
+        """Check the uploaded bytes (core.uploads), keep a clean copy in the image store, make a photo job."""
         if self.image_store is None:
             raise Refusal("error.not_configured")
         strength = DEFAULT_PHOTO_STRENGTH if strength is None else float(strength)

@@ -26,11 +26,11 @@ from PIL import Image
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from db import repositories as repo
-from db.errors import AvatarError, GenerationFailed, TransientGenerationError
-from db.models import Avatar
-from db.repositories.leases import hold_jobs
-from db.spec import AvatarSpec, parse_spec
+from core.db import repositories as repo
+from core.db.models import Avatar
+from core.db.repositories.leases import hold_jobs
+from core.errors import AvatarError, GenerationFailed, TransientGenerationError
+from core.spec import AvatarSpec, parse_spec
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest
 from generator.time_limits import time_limits
 

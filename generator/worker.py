@@ -22,14 +22,14 @@ from typing import Optional
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import repositories as repo
-from db.dispatch import make_producer
-from db.engine import make_engine, make_session_factory
-from db.errors import AvatarError
-from db.images import ImageStore
-from db.migrate import is_up_to_date
-from db.notify import JobNotifier, make_notifier
-from db.settings import Settings
+from core.db import repositories as repo
+from core.db.engine import make_engine, make_session_factory
+from core.db.migrate import is_up_to_date
+from core.dispatch import make_producer
+from core.errors import AvatarError
+from core.images import ImageStore
+from core.notify import JobNotifier, make_notifier
+from core.settings import Settings
 from generator.backends.base import GeneratorBackend
 from generator.backends.registry import load_backend
 

@@ -17,7 +17,7 @@ def test_import_contracts_hold() -> None:
 
 def test_ruff_is_clean() -> None:
     result = subprocess.run(
-        [BIN / "ruff", "check", "db", "generator", "bot", "avatarbot", "tests", "bench"],
+        [BIN / "ruff", "check", "core", "generator", "bot", "avatarbot", "tests", "bench"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -28,7 +28,7 @@ def test_ruff_is_clean() -> None:
 def test_importing_rooms_builds_nothing_heavy() -> None:
     # No settings, engine, model or Celery app at import time: importing the contract and the
     # bot must not pull torch in.
-    code = "import sys, db.spec, db.settings, bot.app; print('torch' in sys.modules)"
+    code = "import sys, core.spec, core.settings, bot.app; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"

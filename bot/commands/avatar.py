@@ -20,12 +20,12 @@ from bot.services import BotServices
 from bot.studio import CreateOrder
 from bot.submit import submit_request
 from bot.views import forget_me_view
-from db.uploads import MAX_UPLOAD_BYTES
-from db.vocabulary import ATTRIBUTE_LABELS, VOCABULARY
+from core.uploads import MAX_UPLOAD_BYTES
+from core.vocabulary import ATTRIBUTE_LABELS, VOCABULARY
 
 MIN_STRENGTH = 0.05
 MAX_STRENGTH = 1.0
-# A first look at /avatar photo's attachment before deferring; db.uploads checks the bytes.
+# A first look at /avatar photo's attachment before deferring; core.uploads checks the bytes.
 PHOTO_TYPES = ("image/png", "image/jpeg", "image/webp")
 
 Strength = app_commands.Range[float, MIN_STRENGTH, MAX_STRENGTH]

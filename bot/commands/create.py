@@ -16,8 +16,8 @@ from discord import app_commands
 from discord.app_commands import locale_str
 
 from bot.options import attribute_options, suggest_values
-from db.spec import MAX_COUNT, MAX_DETAILS, MAX_SEED
-from db.vocabulary import VOCABULARY
+from core.spec import MAX_COUNT, MAX_DETAILS, MAX_SEED
+from core.vocabulary import VOCABULARY
 
 CreateHandler = Callable[[discord.Interaction, dict[str, Any]], Awaitable[None]]
 

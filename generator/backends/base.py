@@ -8,7 +8,7 @@ from typing import Literal, Optional, Protocol, runtime_checkable
 
 from PIL import Image
 
-from db.spec import AvatarSpec
+from core.spec import AvatarSpec
 
 RenderKind = Literal["create", "reroll", "variation", "mix", "photo"]
 
@@ -66,6 +66,6 @@ class GeneratorBackend(Protocol):
     def render(self, requests: Sequence[RenderRequest]) -> list[Image.Image]:
         """Render every request, in order, in as few model calls as it can.
 
-        Raises db.errors.GenerationFailed (or TransientGenerationError for
+        Raises core.errors.GenerationFailed (or TransientGenerationError for
         retryable faults) with a readable message.
         """

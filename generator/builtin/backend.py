@@ -14,9 +14,9 @@ from typing import Optional
 import torch
 from PIL import Image
 
-from db.errors import GenerationFailed, TransientGenerationError
-from db.spec import AvatarSpec
-from db.vocabulary import VOCABULARY
+from core.errors import GenerationFailed, TransientGenerationError
+from core.spec import AvatarSpec
+from core.vocabulary import VOCABULARY
 from generator.backends.base import RenderRequest
 from generator.builtin.pipeline import ChibiPipeline
 

@@ -21,8 +21,8 @@ import torch
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
-from db.spec import AvatarSpec, parse_spec
-from db.vocabulary import ATTRIBUTES, VOCABULARY
+from core.spec import AvatarSpec, parse_spec
+from core.vocabulary import ATTRIBUTES, VOCABULARY
 from generator.backends.base import MixSource, RenderRequest
 from generator.builtin.backend import BuiltinBackend, drawable_tokens
 from generator.builtin.classifier import AttributeClassifier, load_classifier

@@ -17,7 +17,7 @@ from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, UNet2DConditio
 from diffusers.pipelines.pipeline_utils import DiffusionPipeline, ImagePipelineOutput
 from PIL import Image
 
-from db.spec import AvatarSpec
+from core.spec import AvatarSpec
 from generator.builtin.attribute_encoder import AttributeEncoder
 
 SpecLike = Union[AvatarSpec, Sequence[int]]

@@ -39,7 +39,7 @@ def caption(labels: dict[str, str]) -> str:
 
 def dataset_sheet(root: Path, split: str, count: int, size: int = 128) -> Image.Image:
     """The first `count` samples of a split, captioned with their labels."""
-    from db.vocabulary import ATTRIBUTES, VOCABULARY
+    from core.vocabulary import ATTRIBUTES, VOCABULARY
     from generator.dataset.shards import load_split
 
     images, tokens = load_split(root, split, size, limit=count)

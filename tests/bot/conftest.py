@@ -18,10 +18,10 @@ from discord.http import Route
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import AvatarBot, build_bot
-from db.dispatch import filesystem_queue_dir, make_producer
-from db.engine import make_engine, make_session_factory
-from db.images import ImageStore
-from db.settings import Settings
+from core.db.engine import make_engine, make_session_factory
+from core.dispatch import filesystem_queue_dir, make_producer
+from core.images import ImageStore
+from core.settings import Settings
 from tests.bot.fake_discord import APPLICATION_ID, FakeDiscord, settle
 from tests.bot.jobs import finish_job
 

@@ -11,9 +11,9 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import repositories as repo
-from db.images import ImageStore
-from db.models import Avatar, InteractionReply
+from core.db import repositories as repo
+from core.db.models import Avatar, InteractionReply
+from core.images import ImageStore
 
 
 def finish_job(

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from bot.app import MissingToken, build_bot, run_bot
-from db.settings import Settings
+from core.settings import Settings
 
 
 def test_run_without_token_says_what_to_set() -> None:

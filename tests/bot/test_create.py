@@ -9,8 +9,8 @@ from discord.http import Route
 from sqlalchemy import select
 
 from bot.app import build_bot
-from db.models import Avatar, JobStatus
-from db.repositories import set_banned, update_guild_settings
+from core.db.models import Avatar, JobStatus
+from core.db.repositories import set_banned, update_guild_settings
 from tests.bot.fake_discord import (
     APPLICATION_ID,
     CHANNEL_ID,

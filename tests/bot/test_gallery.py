@@ -7,9 +7,9 @@ import io
 from PIL import Image
 from sqlalchemy import func, select
 
-from db.models import Avatar, Favourite, InteractionReply, ModerationAction, User
-from db.repositories import create_jobs, record_moderation_action
-from db.spec import parse_spec
+from core.db.models import Avatar, Favourite, InteractionReply, ModerationAction, User
+from core.db.repositories import create_jobs, record_moderation_action
+from core.spec import parse_spec
 from tests.bot.fake_discord import (
     APPLICATION_ID,
     DEFERRED_UPDATE_MESSAGE,

@@ -8,8 +8,8 @@ import discord
 
 from bot import i18n
 from bot.errors import Refusal, describe_error
-from db.errors import NotFound
-from db.vocabulary import VOCABULARY
+from core.errors import NotFound
+from core.vocabulary import VOCABULARY
 
 
 def _fields(template: str) -> set[str]:

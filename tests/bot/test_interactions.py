@@ -10,7 +10,7 @@ import pytest
 from discord.http import Route
 
 from bot.app import build_bot
-from db.settings import Settings
+from core.settings import Settings
 from tests.bot.fake_discord import (
     APPLICATION_ID,
     AUTOCOMPLETE_RESULT,

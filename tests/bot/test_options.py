@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from bot.errors import describe_error
 from bot.options import attribute_options, parse_create_options, suggest_values
-from db.errors import AvatarError, InvalidSpec
-from db.vocabulary import VOCABULARY
+from core.errors import AvatarError, InvalidSpec
+from core.vocabulary import VOCABULARY
 
 
 def test_options_follow_the_vocabulary() -> None:

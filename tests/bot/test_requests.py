@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from db.repositories import update_guild_settings
+from core.db.repositories import update_guild_settings
 from tests.bot.fake_discord import (
     APPLICATION_ID,
     EPHEMERAL,

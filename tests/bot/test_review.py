@@ -7,8 +7,8 @@ import discord
 from sqlalchemy import select
 
 from bot.guild_settings import GuildSettings
-from db.models import Avatar, ModerationAction
-from db.repositories import get_guild_settings, update_guild_settings
+from core.db.models import Avatar, ModerationAction
+from core.db.repositories import get_guild_settings, update_guild_settings
 from tests.bot.fake_discord import (
     APPLICATION_ID,
     CHANNEL_ID,

@@ -8,9 +8,9 @@ import pytest
 
 from bot.errors import Refusal
 from bot.studio import CreateOrder, Studio, seeds_for
-from db.models import Avatar
-from db.repositories import update_guild_settings
-from db.spec import MAX_SEED, parse_spec
+from core.db.models import Avatar
+from core.db.repositories import update_guild_settings
+from core.spec import MAX_SEED, parse_spec
 
 GUILD, CHANNEL, USER = 10, 20, 30
 

@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import repositories as repo
-from db.engine import make_engine, make_session_factory
-from db.migrate import upgrade
-from db.models import Favourite
-from db.notify import PollingNotifier
-from db.settings import Settings
+from core.db import repositories as repo
+from core.db.engine import make_engine, make_session_factory
+from core.db.migrate import upgrade
+from core.db.models import Favourite
+from core.notify import PollingNotifier
+from core.settings import Settings
 from tests.bot.fake_discord import APPLICATION_ID, FakeDiscord, button_press, command, feed
 from tests.bot.jobs import job, jobs
 from tests.bot.test_delivery import answered

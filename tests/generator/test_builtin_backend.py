@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from db.errors import GenerationFailed
-from db.spec import parse_spec
-from db.vocabulary import VOCABULARY
+from core.errors import GenerationFailed
+from core.spec import parse_spec
+from core.vocabulary import VOCABULARY
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest
 from generator.builtin.backend import BuiltinBackend, drawable_tokens, weights_version
 from generator.builtin.tiny import save_tiny_pipeline

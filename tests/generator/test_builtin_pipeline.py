@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from db.spec import parse_spec
+from core.spec import parse_spec
 from generator.builtin.pipeline import ChibiPipeline, slerp
 from generator.builtin.tiny import build_tiny_pipeline, save_tiny_pipeline
 

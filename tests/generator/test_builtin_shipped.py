@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from db.spec import parse_spec
-from db.vocabulary import VOCABULARY
+from core.spec import parse_spec
+from core.vocabulary import VOCABULARY
 from generator.backends.base import RenderRequest
 
 SHIPPED = Path(__file__).resolve().parents[2] / "generator" / "weights" / "chibi"

@@ -17,9 +17,9 @@ import torch
 from diffusers import StableDiffusionPipeline
 from PIL import Image
 
-from db.settings import Settings
-from db.spec import parse_spec
-from db.uploads import InvalidUpload
+from core.settings import Settings
+from core.spec import parse_spec
+from core.uploads import InvalidUpload
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest
 from generator.backends.stable_diffusion.backend import StableDiffusionBackend
 from generator.backends.stable_diffusion.errors import SDConfigError

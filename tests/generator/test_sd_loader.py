@@ -11,8 +11,8 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from db.errors import AvatarError
-from db.settings import Settings
+from core.errors import AvatarError
+from core.settings import Settings
 from generator.backends.registry import load_backend
 from generator.backends.stable_diffusion.backend import StableDiffusionBackend
 from generator.backends.stable_diffusion.errors import (

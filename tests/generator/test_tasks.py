@@ -15,17 +15,17 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.gallery import Gallery
-from db import repositories as repo
-from db.errors import GenerationFailed, TransientGenerationError
-from db.images import ImageStore
-from db.models import Avatar, JobStatus, ReviewState, User
-from db.repositories.leases import return_job_from_dead_worker
-from db.settings import Settings
-from db.spec import parse_spec
+from core.db import repositories as repo
+from core.db.models import Avatar, JobStatus, ReviewState, User
+from core.db.repositories.leases import return_job_from_dead_worker
+from core.errors import GenerationFailed, TransientGenerationError
+from core.images import ImageStore
+from core.settings import Settings
+from core.spec import parse_spec
 from generator.backends.base import RenderRequest
 from generator.tasks import retry_delay, run_generate
 from generator.worker import WorkerContext
-from tests.db.locks import Race, Racer, wait_until_blocked
+from tests.core.db.locks import Race, Racer, wait_until_blocked
 
 
 class RecordingNotifier:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from db import repositories as repo
-from db.images import ImageStore
-from db.notify import PollingNotifier
-from db.settings import Settings
+from core.db import repositories as repo
+from core.images import ImageStore
+from core.notify import PollingNotifier
+from core.settings import Settings
 from generator.worker import PeriodicThread, WorkerContext, make_worker_id
 
 
@@ -58,7 +58,7 @@ def test_periodic_thread_keeps_going_after_a_failure_and_stops_promptly() -> Non
 def test_worker_refuses_a_database_that_is_not_migrated(tmp_path: Path) -> None:
     import pytest
 
-    from db.errors import AvatarError
+    from core.errors import AvatarError
     from generator.worker import run_worker
 
     with pytest.raises(AvatarError, match="not at the newest schema; run `avatarbot db upgrade` first"):

@@ -29,13 +29,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import repositories as repo
-from db.dispatch import dispatch_jobs, make_producer
-from db.engine import make_engine, make_session_factory
-from db.migrate import upgrade
-from db.models import FINISHED_STATUSES, Avatar
-from db.settings import Settings
-from db.spec import parse_spec
+from core.db import repositories as repo
+from core.db.engine import make_engine, make_session_factory
+from core.db.migrate import upgrade
+from core.db.models import FINISHED_STATUSES, Avatar
+from core.dispatch import dispatch_jobs, make_producer
+from core.settings import Settings
+from core.spec import parse_spec
 from tests.conftest import REDIS_BASE_URL, PostgresDatabases, require_service
 
 INTEGRATION_REDIS_DB = int(os.environ.get("AVATARBOT_TEST_REDIS_DB", "11"))

@@ -25,9 +25,9 @@ import torch
 from diffusers import DiffusionPipeline
 from PIL import Image
 
-from db.errors import GenerationFailed, TransientGenerationError
-from db.settings import Settings
-from db.spec import AvatarSpec
+from core.errors import GenerationFailed, TransientGenerationError
+from core.settings import Settings
+from core.spec import AvatarSpec
 from generator.backends.base import RenderRequest
 from generator.backends.stable_diffusion.loader import LoadedModel, load_model
 from generator.backends.stable_diffusion.noise import seeded_noise, slerp, step_generator

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from db.settings import Settings
+from core.settings import Settings
 from generator.backends.stable_diffusion.errors import CheckpointNotFound, SDConfigError
 
 # Variations move this far from the original when a request gives no strength.
