@@ -125,10 +125,11 @@ def _run(args: argparse.Namespace, settings: Settings, specs: Sequence[AvatarSpe
         run_bot(settings)
         return 0
     if args.command == "db":
+        from core.db.engine import safe_url
         from core.db.migrate import upgrade
 
         upgrade(settings.resolved_database_url)
-        print(f"database is at the newest schema: {_safe_url(settings.resolved_database_url)}")
+        print(f"database is at the newest schema: {safe_url(settings.resolved_database_url)}")
         return 0
     if args.command == "reconcile":
         return _reconcile(settings)
@@ -149,13 +150,6 @@ def _reconcile(settings: Settings) -> int:
         engine.dispose()
     print(f"reconciler: {report.summary()}")
     return 0
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password, for printing."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _configure_logging(settings: Settings, command: str) -> None:

@@ -9,17 +9,14 @@ redelivers unacknowledged messages).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from celery import Celery
 
 from core.db import repositories as repo
 from core.dispatch import GENERATE_TASK, enqueue_generate, make_celery_app
 from core.settings import Settings
+from generator.context import WorkerContext
 from generator.tasks import run_generate
-
-if TYPE_CHECKING:
-    from generator.worker import WorkerContext
 
 
 def make_celery(settings: Settings, context: WorkerContext) -> Celery:

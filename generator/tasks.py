@@ -19,7 +19,7 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from celery.exceptions import SoftTimeLimitExceeded
 from PIL import Image
@@ -32,10 +32,8 @@ from core.db.repositories.leases import hold_jobs
 from core.errors import AvatarError, GenerationFailed, TransientGenerationError
 from core.spec import AvatarSpec, parse_spec
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest
+from generator.context import WorkerContext
 from generator.time_limits import time_limits
-
-if TYPE_CHECKING:
-    from generator.worker import WorkerContext
 
 log = logging.getLogger(__name__)
 

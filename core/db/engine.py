@@ -49,3 +49,8 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions whose objects stay readable after commit (handy for handing rows to callers)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def safe_url(url: str) -> str:
+    """A database URL fit to print or log: its password hidden."""
+    return make_url(url).render_as_string(hide_password=True)

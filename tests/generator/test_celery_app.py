@@ -14,8 +14,8 @@ from core.notify import PollingNotifier
 from core.settings import Settings
 from core.spec import parse_spec
 from generator.celery_app import make_celery
+from generator.context import WorkerContext
 from generator.reconcile import job_id_of_message
-from generator.worker import WorkerContext
 
 
 class BusyBackend:

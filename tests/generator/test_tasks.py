@@ -23,8 +23,8 @@ from core.images import ImageStore
 from core.settings import Settings
 from core.spec import parse_spec
 from generator.backends.base import RenderRequest
+from generator.context import WorkerContext
 from generator.tasks import retry_delay, run_generate
-from generator.worker import WorkerContext
 from tests.core.db.locks import Race, Racer, wait_until_blocked
 
 

@@ -9,7 +9,8 @@ from core.db import repositories as repo
 from core.images import ImageStore
 from core.notify import PollingNotifier
 from core.settings import Settings
-from generator.worker import PeriodicThread, WorkerContext, make_worker_id
+from generator.context import WorkerContext, make_worker_id
+from generator.worker import PeriodicThread
 
 
 def test_heartbeat_registers_the_worker_and_a_clean_shutdown_removes_it(session_factory, tmp_path: Path) -> None:
