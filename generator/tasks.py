@@ -31,7 +31,7 @@ from core.db.models import Avatar
 from core.db.repositories.leases import hold_jobs
 from core.errors import AvatarError, GenerationFailed, TransientGenerationError
 from core.spec import AvatarSpec, parse_spec
-from generator.backends.base import GeneratorBackend, MixSource, RenderRequest
+from generator.backends.base import GeneratorBackend, MixSource, RenderRequest, RenderResult
 from generator.context import WorkerContext
 from generator.time_limits import time_limits
 
@@ -109,8 +109,8 @@ def run_generate(context: WorkerContext, job_id: int, *, requeue: Requeue) -> Ge
                 outcome,
             ),
         ):
-            images = backend.render(requests)
-        _finish(context, backend, jobs, images, outcome)
+            result = backend.render(requests)
+        _finish(context, backend, jobs, result, outcome)
     except TRANSIENT_ERRORS as exc:
         log.warning("transient error on jobs %s: %s", outcome.claimed, exc)
         _retry_or_fail(context, jobs, _short(exc), requeue, outcome)
@@ -204,12 +204,11 @@ def _finish(
     context: WorkerContext,
     backend: GeneratorBackend,
     jobs: Sequence[ClaimedJob],
-    images: Sequence[Image.Image],
+    result: RenderResult,
     outcome: GenerateOutcome,
 ) -> None:
-    if len(images) != len(jobs):
-        raise GenerationFailed(f"the generator returned {len(images)} images for {len(jobs)} requests")
-    flags = _safety_flags(backend, len(images))
+    if len(result.images) != len(jobs):
+        raise GenerationFailed(f"the generator returned {len(result.images)} images for {len(jobs)} requests")
     finished: list[tuple[int, str]] = []
     written: list[str] = []
     try:
@@ -217,7 +216,7 @@ def _finish(
             # Checked and locked in the transaction that records the results: a job deleted
             # meanwhile gets no file, and a deletion waits for this commit (then sees the key).
             held = {job.id for job in _still_ours(context, session, jobs)}
-            for job, image, flagged in zip(jobs, images, flags, strict=True):
+            for job, image, flagged in zip(jobs, result.images, result.flagged, strict=True):
                 if job.id not in held:
                     continue
                 key = context.image_store.put_image(image, _metadata(job, backend))
@@ -235,17 +234,6 @@ def _finish(
         _publish(context, job_id, status)
         outcome.done.append(job_id)
     log.info("finished jobs %s", [job_id for job_id, _ in finished])
-
-
-def _safety_flags(backend: GeneratorBackend, count: int) -> list[bool]:
-    # Optional on the protocol: a backend with a safety checker reports one flag per image of its last render.
-    flags = getattr(backend, "last_flags", None)
-    if flags is None:
-        return [False] * count
-    flags = [bool(flag) for flag in flags]
-    if len(flags) != count:
-        raise GenerationFailed(f"the generator returned {len(flags)} safety flags for {count} images")
-    return flags
 
 
 def _metadata(job: ClaimedJob, backend: GeneratorBackend) -> dict[str, str]:

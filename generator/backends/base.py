@@ -1,13 +1,14 @@
-"""The generator backend interface: a batch of render requests in, PIL images out."""
+"""The generator backend interface: a batch of render requests in, images with their safety flags out."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Optional, Protocol, runtime_checkable
 
 from PIL import Image
 
+from core.errors import GenerationFailed
 from core.spec import AvatarSpec
 
 RenderKind = Literal["create", "reroll", "variation", "mix", "photo"]
@@ -42,14 +43,27 @@ class RenderRequest:
     init_image: Optional[Image.Image] = None
 
 
+@dataclass(frozen=True)
+class RenderResult:
+    """What one render call made, like a diffusers pipeline output: the images in request order,
+    and one safety flag per image (True: send it to the moderators, do not post it; diffusers
+    calls this `nsfw_content_detected`). A backend without a safety check flags nothing."""
+
+    images: list[Image.Image]
+    flagged: list[bool] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.flagged:
+            object.__setattr__(self, "flagged", [False] * len(self.images))
+        if len(self.flagged) != len(self.images):
+            raise GenerationFailed(
+                f"the generator returned {len(self.flagged)} safety flags for {len(self.images)} images"
+            )
+
+
 @runtime_checkable
 class GeneratorBackend(Protocol):
-    """What the worker needs of a generator. Loaded once per worker process.
-
-    Optional (not part of the runtime check): a backend with a safety check sets
-    `last_flags: list[bool]` after each `render`, one per image, True meaning
-    "send to moderators (flagged), do not post"; absent or None means nothing flagged.
-    """
+    """What the worker needs of a generator. Loaded once per worker process."""
 
     @property
     def name(self) -> str:
@@ -63,8 +77,9 @@ class GeneratorBackend(Protocol):
     def kinds(self) -> frozenset[str]:
         """Render kinds this backend can do."""
 
-    def render(self, requests: Sequence[RenderRequest]) -> list[Image.Image]:
-        """Render every request, in order, in as few model calls as it can.
+    def render(self, requests: Sequence[RenderRequest]) -> RenderResult:
+        """Render every request, in order, in as few model calls as it can; one image (and one
+        safety flag) per request.
 
         Raises core.errors.GenerationFailed (or TransientGenerationError for
         retryable faults) with a readable message.

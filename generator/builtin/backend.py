@@ -17,7 +17,7 @@ from PIL import Image
 from core.errors import GenerationFailed, TransientGenerationError
 from core.spec import AvatarSpec
 from core.vocabulary import VOCABULARY
-from generator.backends.base import RenderRequest
+from generator.backends.base import RenderRequest, RenderResult
 from generator.builtin.pipeline import ChibiPipeline
 
 log = logging.getLogger(__name__)
@@ -133,13 +133,14 @@ class BuiltinBackend:
     def pipeline(self) -> ChibiPipeline:
         return self._pipeline
 
-    def render(self, requests: Sequence[RenderRequest]) -> list[Image.Image]:
+    def render(self, requests: Sequence[RenderRequest]) -> RenderResult:
+        """The built-in model draws only from the vocabulary, so it has no safety check: nothing is flagged."""
         prepared = [self._prepare(i, r) for i, r in enumerate(requests)]
         results: list[Optional[Image.Image]] = [None] * len(prepared)
         for group in self._groups(prepared):
             for item, image in zip(group, self._run(group), strict=True):
                 results[item.index] = image
-        return [img for img in results if img is not None]
+        return RenderResult(images=[img for img in results if img is not None])
 
     # -- internals -------------------------------------------------------------
 

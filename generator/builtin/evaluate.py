@@ -93,21 +93,22 @@ def contact_sheet(backend: BuiltinBackend, test_images: np.ndarray, path: Path, 
     rows: list[tuple[str, list[Image.Image]]] = []
     for style in VOCABULARY.styles:
         spec = parse_spec({"style": style})
-        rows.append((style, backend.render([RenderRequest(spec, 100 + c) for c in range(columns)])))
+        rows.append((style, backend.render([RenderRequest(spec, 100 + c) for c in range(columns)]).images))
     partial = parse_spec({"hair": "long", "hair_color": "pink", "expression": "happy"})
-    rerolls = backend.render([RenderRequest(partial, 300 + c) for c in range(columns)])
+    rerolls = backend.render([RenderRequest(partial, 300 + c) for c in range(columns)]).images
     rows.append(("re-rolls: long pink hair, happy", rerolls))
     strengths = np.linspace(0, 1, columns)
-    rows.append(("variations 0 -> 1", backend.render(
-        [RenderRequest(partial, 300, kind="variation", variation_seed=999, strength=float(s)) for s in strengths])))
+    variations = [RenderRequest(partial, 300, kind="variation", variation_seed=999, strength=float(s))
+                  for s in strengths]
+    rows.append(("variations 0 -> 1", backend.render(variations).images))
     a = parse_spec({"style": "adventurer", "hair_color": "blue"})
     b = parse_spec({"style": "micah", "hair_color": "red"})
     rows.append(("mix adventurer/blue -> micah/red", backend.render(
-        [RenderRequest(a, 7, kind="mix", mix_with=MixSource(b, 8), mix_ratio=float(r)) for r in strengths])))
+        [RenderRequest(a, 7, kind="mix", mix_with=MixSource(b, 8), mix_ratio=float(r)) for r in strengths]).images))
     photo = Image.fromarray(test_images[0])
     photo_strengths = np.linspace(0.3, 1.0, columns - 1)
     photos = backend.render([RenderRequest(parse_spec({"style": "big-smile"}), 5, kind="photo", init_image=photo,
-                                           strength=float(s)) for s in photo_strengths])
+                                           strength=float(s)) for s in photo_strengths]).images
     photo_cell = photo.resize(photos[0].size, Image.LANCZOS)
     rows.append(("photo (left) -> big-smile, strength 0.3 -> 1", [photo_cell, *photos]))
 

@@ -43,7 +43,7 @@ def test_render_every_kind_in_order(backend):
         RenderRequest(spec, 3, kind="photo", init_image=photo, strength=0.5),
         RenderRequest(spec, 4, kind="photo", init_image=photo, strength=0.9),
     ]
-    images = backend.render(requests)
+    images = backend.render(requests).images
     assert len(images) == len(requests)
     assert all(im.size == (64, 64) for im in images)
     first, variation_zero = (np.asarray(images[i]).astype(int) for i in (0, 2))

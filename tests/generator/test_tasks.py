@@ -22,7 +22,7 @@ from core.errors import GenerationFailed, TransientGenerationError
 from core.images import ImageStore
 from core.settings import Settings
 from core.spec import parse_spec
-from generator.backends.base import RenderRequest
+from generator.backends.base import RenderRequest, RenderResult
 from generator.context import WorkerContext
 from generator.tasks import retry_delay, run_generate
 from tests.core.db.locks import Race, Racer, wait_until_blocked
@@ -46,16 +46,17 @@ class ScriptedBackend:
     def __init__(self, error: BaseException | None = None, *, flags: list[bool] | None = None, sleep_s: float = 0.0):
         self.error = error
         self.calls: list[list[RenderRequest]] = []
-        self.last_flags = flags
+        self.flags = flags
         self.sleep_s = sleep_s
 
-    def render(self, requests: Sequence[RenderRequest]) -> list[Image.Image]:
+    def render(self, requests: Sequence[RenderRequest]) -> RenderResult:
         self.calls.append(list(requests))
         if self.sleep_s:
             time.sleep(self.sleep_s)
         if self.error is not None:
             raise self.error
-        return [Image.new("RGB", (8, 8), (request.seed % 256, 0, 0)) for request in requests]
+        images = [Image.new("RGB", (8, 8), (request.seed % 256, 0, 0)) for request in requests]
+        return RenderResult(images=images, flagged=list(self.flags or []))
 
 
 @pytest.fixture(scope="module")
