@@ -7,7 +7,6 @@ alive) and come back through the notifier, exactly as the bot's do.
 
 from __future__ import annotations
 
-import secrets
 import shutil
 import statistics
 import time
@@ -27,19 +26,18 @@ from avatarbot.sheet import SheetTile, save_contact_sheet
 from core.db import repositories as repo
 from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade
-from core.db.models import Avatar, JobStatus
+from core.db.models import FINISHED_STATUSES, Avatar, JobStatus
 from core.dispatch import dispatch_jobs, make_producer, uses_filesystem_broker
 from core.errors import AvatarError
 from core.images import ImageStore
 from core.notify import make_notifier
 from core.settings import Settings
-from core.spec import MAX_SEED, AvatarSpec, parse_spec
+from core.spec import AvatarSpec, parse_spec, seeds_for
 from core.vocabulary import VOCABULARY
 
 # The local user of the command line: Discord ids are positive snowflakes, so 0 is free.
 CLI_USER_ID = 0
 SHEET_NAME = "contact-sheet.png"
-FINISHED = {JobStatus.DONE, JobStatus.FAILED, JobStatus.FLAGGED}
 
 # What the examples vary, per style (other attributes are left to the generator).
 EXAMPLE_ATTRIBUTES = ("hair", "hair_color", "expression", "background")
@@ -70,13 +68,6 @@ class JobResult:
     error: Optional[str]
     wait_s: Optional[float]
     render_s: Optional[float]
-
-
-def seeds_for(spec: AvatarSpec) -> list[int]:
-    """`count` seeds: consecutive from the spec's seed, or random when it has none."""
-    if spec.seed is not None:
-        return [(spec.seed + i) % (MAX_SEED + 1) for i in range(spec.count)]
-    return [secrets.randbelow(MAX_SEED + 1) for _ in range(spec.count)]
 
 
 def run_generate_command(
@@ -190,7 +181,7 @@ def _wait(
 
 def _finished_ids(session_factory: sessionmaker[Session], job_ids: set[int]) -> set[int]:
     with session_factory() as session:
-        return {job_id for job_id, status in repo.job_statuses(session, job_ids).items() if status in FINISHED}
+        return {job_id for job_id, status in repo.job_statuses(session, job_ids).items() if status in FINISHED_STATUSES}
 
 
 def _seconds(start: Optional[datetime], end: Optional[datetime]) -> Optional[float]:

@@ -31,12 +31,10 @@ from bot.delivery_store import DeliveryStore, Handling
 from bot.outbox import Outbox, Outgoing
 from bot.reply_guard import ReplyGuard
 from bot.views import result_view, review_view
+from core.db.models import FINISHED_STATUSES
 from core.notify import JobNotifier
 
 log = logging.getLogger(__name__)
-
-FINISHED = frozenset({"done", "failed", "flagged"})
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -98,7 +96,7 @@ class Courier:
         while True:
             try:
                 async for event in notifier.events():
-                    if event.status in FINISHED:
+                    if event.status in FINISHED_STATUSES:
                         self.schedule(event.job_id)
             except asyncio.CancelledError:
                 raise

@@ -328,6 +328,14 @@ _REPLIES: Mapping[str, Mapping[str, str]] = MappingProxyType(
             CHINESE: "正在生成头像 #{parent} 的变体（强度 {strength}）。",
         },
         "summary.mix": {ENGLISH: "Mixing avatars #{a} and #{b}.", CHINESE: "正在混合头像 #{a} 和 #{b}。"},
+        "summary.variation_default": {
+            ENGLISH: "Making a variation of avatar #{parent}.",
+            CHINESE: "正在生成头像 #{parent} 的变体。",
+        },
+        "summary.photo_default": {
+            ENGLISH: "Turning your photo into an avatar.",
+            CHINESE: "正在把你的照片变成头像。",
+        },
         "summary.photo": {
             ENGLISH: "Turning your photo into an avatar (strength {strength}).",
             CHINESE: "正在把你的照片变成头像（强度 {strength}）。",

@@ -41,10 +41,14 @@ def summary_text(
     if kind == "reroll":
         return i18n.text(locale, "summary.reroll", parent=parent_id, spec=described)
     if kind == "variation":
+        if strength is None:  # the backend's default: not the bot's to name
+            return i18n.text(locale, "summary.variation_default", parent=parent_id)
         return i18n.text(locale, "summary.variation", parent=parent_id, strength=f"{strength:.2f}")
     if kind == "mix":
         return i18n.text(locale, "summary.mix", a=parent_id, b=other_id)
     if kind == "photo":
+        if strength is None:
+            return i18n.text(locale, "summary.photo_default")
         return i18n.text(locale, "summary.photo", strength=f"{strength:.2f}")
     raise ValueError(f"unknown job kind {kind!r}")
 

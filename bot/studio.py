@@ -40,16 +40,11 @@ from core.dispatch import dispatch_jobs
 from core.errors import NotFound
 from core.images import ImageStore
 from core.settings import Settings
-from core.spec import MAX_SEED, AvatarSpec
+from core.spec import AvatarSpec, random_seed, seeds_for
 from core.uploads import open_upload
 
 # Quotas outside a server (direct messages), where there are no server settings.
 DIRECT_MESSAGE_SETTINGS = GuildSettings()
-# What the worker needs for variations and photos when the user gives no strength (the
-# built-in model's own defaults; the bot cannot import the generator to ask).
-DEFAULT_VARIATION_STRENGTH = 0.35
-DEFAULT_PHOTO_STRENGTH = 0.7
-DEFAULT_MIX_RATIO = 0.5
 
 
 @dataclass(frozen=True)
@@ -112,16 +107,6 @@ class _JobPlan:
     params: dict[str, Any] = field(default_factory=dict)
     private_source: bool = False
     summary: Callable[[str], str] = lambda locale: ""
-
-
-def seeds_for(spec: AvatarSpec) -> list[int]:
-    """The seed of each image: consecutive from the given seed (reproducible), else random."""
-    first = spec.seed if spec.seed is not None else secrets.randbelow(MAX_SEED + 1)
-    return [(first + i) % (MAX_SEED + 1) for i in range(spec.count)]
-
-
-def random_seed() -> int:
-    return secrets.randbelow(MAX_SEED + 1)
 
 
 def midnight_utc(now: datetime) -> datetime:
@@ -207,8 +192,11 @@ class Studio:
         self, who: Requester, avatar_id: int, strength: Optional[float], *, reply: Optional[ReplyTicket] = None,
         request_id: Optional[str] = None, now: Optional[datetime] = None,
     ) -> Queued:
-        """The source's spec and seed, its noise moved by `strength` towards a new variation seed."""
-        strength = DEFAULT_VARIATION_STRENGTH if strength is None else float(strength)
+        """The source's spec and seed, its noise moved by `strength` towards a new variation seed
+        (no strength: the job leaves it out and the backend uses its own default)."""
+        params: dict[str, Any] = {"variation_seed": random_seed()}
+        if strength is not None:
+            params["strength"] = float(strength)
         with self.session_factory() as session:
             source = source_avatar(session, avatar_id, who.owner_id)
             plan = _JobPlan(
@@ -216,7 +204,7 @@ class Studio:
                 seeds=[int(source.seed)],
                 kind="variation",
                 parent_id=source.id,
-                params={"strength": strength, "variation_seed": random_seed()},
+                params=params,
                 private_source=source.visibility == "private",
                 summary=lambda locale: summary_text(locale, "variation", parent_id=source.id, strength=strength),
             )
@@ -226,7 +214,8 @@ class Studio:
         self, who: Requester, first_id: int, second_id: int, *, reply: Optional[ReplyTicket] = None,
         request_id: Optional[str] = None, now: Optional[datetime] = None,
     ) -> Queued:
-        """Avatar A's spec and seed mixed halfway with avatar B's (the worker reads B by mix_parent_id)."""
+        """Avatar A's spec and seed mixed with avatar B's, as far as the backend's default ratio
+        (the worker reads B by mix_parent_id)."""
         if first_id == second_id:
             raise Refusal("error.mix_same")
         with self.session_factory() as session:
@@ -238,7 +227,6 @@ class Studio:
                 kind="mix",
                 parent_id=first.id,
                 mix_parent_id=second.id,
-                params={"mix_ratio": DEFAULT_MIX_RATIO},
                 private_source="private" in (first.visibility, second.visibility),
                 summary=lambda locale: summary_text(locale, "mix", parent_id=first.id, other_id=second.id),
             )
@@ -251,14 +239,15 @@ class Studio:
         """Check the uploaded bytes (core.uploads), keep a clean copy in the image store, make a photo job."""
         if self.image_store is None:
             raise Refusal("error.not_configured")
-        strength = DEFAULT_PHOTO_STRENGTH if strength is None else float(strength)
+        # No strength: the job leaves it out and the backend uses its own (the operator's, for SD).
+        params: dict[str, Any] = {} if strength is None else {"strength": float(strength)}
         picture = open_upload(upload)  # readable InvalidUpload when it cannot be used
         spec = AvatarSpec()
         plan = _JobPlan(
             spec=spec,
             seeds=[random_seed()],
             kind="photo",
-            params={"strength": strength},
+            params=params,
             summary=lambda locale: summary_text(locale, "photo", strength=strength),
         )
         store = self.image_store

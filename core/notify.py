@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], Session]
 DEFAULT_CHANNEL = "avatarbot:jobs"
-_FINISHED = frozenset(str(s) for s in FINISHED_STATUSES)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -127,7 +126,7 @@ class RedisNotifier(JobNotifier):
             pubsub.subscribe(self.channel)
             ordered = sorted(wanted)
             stored = self._redis().mget([self._status_key(j) for j in ordered])
-            finished.update({j: s for j, s in zip(ordered, stored, strict=True) if s in _FINISHED})
+            finished.update({j: s for j, s in zip(ordered, stored, strict=True) if s in FINISHED_STATUSES})
             if self.session_factory is not None and len(finished) < len(wanted):
                 finished.update(_finished_in_db(self.session_factory, wanted - finished.keys()))
             while len(finished) < len(wanted):
@@ -136,7 +135,7 @@ class RedisNotifier(JobNotifier):
                     break
                 message = pubsub.get_message(timeout=left)
                 event = _decode(message)
-                if event is not None and event.job_id in wanted and event.status in _FINISHED:
+                if event is not None and event.job_id in wanted and event.status in FINISHED_STATUSES:
                     finished[event.job_id] = event.status
         finally:
             pubsub.close()

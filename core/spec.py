@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from core.errors import InvalidSpec
 from core.vocabulary import ATTRIBUTE_LABELS, ATTRIBUTES, VOCABULARY
 
+# Seeds are stored, shown and typed by people: 32 bits is plenty, and every backend draws noise from it.
 MAX_SEED = 2**32 - 1
 MAX_COUNT = 4
 MAX_DETAILS = 200
@@ -114,6 +116,17 @@ class AvatarSpec(BaseModel):
     def replace(self, **changes: Any) -> AvatarSpec:
         """A copy with some fields changed, validated again."""
         return parse_spec({**self.model_dump(exclude_none=True), **changes})
+
+
+def random_seed() -> int:
+    """A fresh seed, for a request that named none."""
+    return secrets.randbelow(MAX_SEED + 1)
+
+
+def seeds_for(spec: AvatarSpec) -> list[int]:
+    """The seed of each of the spec's `count` images: consecutive from its seed (reproducible), else random."""
+    first = spec.seed if spec.seed is not None else random_seed()
+    return [(first + i) % (MAX_SEED + 1) for i in range(spec.count)]
 
 
 def parse_spec(data: dict[str, Any]) -> AvatarSpec:

@@ -5,12 +5,13 @@ it in the registered task.
 
 How a job row becomes a RenderRequest (the contract with whoever creates jobs):
 - create / reroll: `spec` and `seed`;
-- variation: `spec` and `seed` of the original, `params.strength` (0..1) and
-  `params.variation_seed`;
+- variation: `spec` and `seed` of the original, `params.variation_seed` and,
+  when the person chose one, `params.strength` (0..1);
 - mix: `spec`/`seed` are avatar A; the row named by `mix_parent_id` is avatar B;
-  `params.mix_ratio` (default 0.5);
+  `params.mix_ratio` when chosen;
 - photo: `params.source_image_key` names the uploaded picture in the image
-  store; `params.strength`.
+  store; `params.strength` when chosen.
+A parameter the job leaves out gets the backend's own default (RenderRequest).
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def _render_request(context: WorkerContext, job: ClaimedJob) -> RenderRequest:
             spec=job.spec,
             seed=job.seed,
             kind="variation",
-            strength=_param(params, "strength", float, job),
+            strength=_param(params, "strength", float, job, required=False),
             variation_seed=_param(params, "variation_seed", int, job),
         )
     if job.kind == "mix":
@@ -169,7 +170,7 @@ def _render_request(context: WorkerContext, job: ClaimedJob) -> RenderRequest:
             seed=job.seed,
             kind="mix",
             mix_with=mix_with,
-            mix_ratio=float(params.get("mix_ratio", 0.5)),
+            mix_ratio=_param(params, "mix_ratio", float, job, required=False),
         )
     if job.kind == "photo":
         key = _param(params, "source_image_key", str, job)
@@ -182,14 +183,17 @@ def _render_request(context: WorkerContext, job: ClaimedJob) -> RenderRequest:
             spec=job.spec,
             seed=job.seed,
             kind="photo",
-            strength=_param(params, "strength", float, job),
+            strength=_param(params, "strength", float, job, required=False),
             init_image=init_image,
         )
     raise GenerationFailed(f"job {job.id} has an unknown kind {job.kind!r}")
 
 
-def _param(params: dict[str, Any], name: str, kind: type, job: ClaimedJob) -> Any:
+def _param(params: dict[str, Any], name: str, kind: type, job: ClaimedJob, *, required: bool = True) -> Any:
+    """A job parameter as `kind`; a missing optional one is None (the backend's default)."""
     if params.get(name) is None:
+        if not required:
+            return None
         raise GenerationFailed(f"{job.kind} job {job.id} is missing its {name!r} parameter")
     try:
         return kind(params[name])

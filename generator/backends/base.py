@@ -31,6 +31,9 @@ class RenderRequest:
         with `strength` in 0..1 (0 gives the original back).
     mix: `spec`/`seed` are avatar A, `mix_with` is avatar B, `mix_ratio` 0..1 moves towards B.
     photo: `init_image` turned into an avatar of `spec` with `strength` in 0..1.
+
+    `strength` and `mix_ratio` left as None mean "the backend's own default": each backend owns
+    the defaults of what it draws (jobs carry only what a person chose).
     """
 
     spec: AvatarSpec
@@ -39,7 +42,7 @@ class RenderRequest:
     strength: Optional[float] = None
     variation_seed: Optional[int] = None
     mix_with: Optional[MixSource] = None
-    mix_ratio: float = 0.5
+    mix_ratio: Optional[float] = None
     init_image: Optional[Image.Image] = None
 
 

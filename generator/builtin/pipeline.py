@@ -17,11 +17,10 @@ from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, UNet2DConditio
 from diffusers.pipelines.pipeline_utils import DiffusionPipeline, ImagePipelineOutput
 from PIL import Image
 
-from core.spec import AvatarSpec
+from core.spec import MAX_SEED, AvatarSpec
 from generator.builtin.attribute_encoder import AttributeEncoder
 
 SpecLike = Union[AvatarSpec, Sequence[int]]
-MAX_SEED = 2**63 - 1
 OUTPUT_TYPES = ("pil", "np", "pt")
 
 

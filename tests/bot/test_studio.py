@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import Refusal
-from bot.studio import CreateOrder, Studio, seeds_for
+from bot.studio import CreateOrder, Studio
 from core.db.models import Avatar
 from core.db.repositories import update_guild_settings
-from core.spec import MAX_SEED, parse_spec
+from core.spec import parse_spec
 
 GUILD, CHANNEL, USER = 10, 20, 30
 
@@ -28,11 +28,6 @@ def _configure(bot_sessions, **settings) -> None:
     with bot_sessions() as session:
         update_guild_settings(session, GUILD, settings)
         session.commit()
-
-
-def test_seeds_are_consecutive_from_the_given_one_and_wrap() -> None:
-    assert seeds_for(parse_spec({"seed": MAX_SEED, "count": 2})) == [MAX_SEED, 0]
-    assert len(set(seeds_for(parse_spec({"count": 4})))) == 4
 
 
 def test_queue_place_counts_earlier_requests(studio: Studio, sent_messages) -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from core.errors import InvalidSpec
-from core.spec import MAX_SEED, AvatarSpec, parse_spec
+from core.spec import MAX_SEED, AvatarSpec, parse_spec, seeds_for
 from core.vocabulary import ATTRIBUTE_LABELS, ATTRIBUTES, VOCABULARY
 
 
@@ -127,3 +127,8 @@ def test_tokens_follow_vocabulary_order() -> None:
     spec = parse_spec({"style": style})
     assert spec.tokens()[0] == len(VOCABULARY.styles)
     assert all(t == 0 for t in spec.tokens()[1:])
+
+
+def test_seeds_are_consecutive_from_the_given_one_and_wrap() -> None:
+    assert seeds_for(parse_spec({"seed": MAX_SEED, "count": 2})) == [MAX_SEED, 0]
+    assert len(set(seeds_for(parse_spec({"count": 4})))) == 4

@@ -6,6 +6,7 @@ The tiny SD 1.5 pipeline is saved as a diffusers folder and as one original-layo
 
 from __future__ import annotations
 
+import io
 import shutil
 import socket
 from collections.abc import Iterator, Sequence
@@ -307,3 +308,73 @@ def test_renders_in_half_precision_on_cuda(models: dict[str, Path]) -> None:
     assert _same(first, second, tolerance=2)
     photo = RenderRequest(spec=SPEC, seed=2, kind="photo", strength=0.5, init_image=_photo((255, 0, 0)))
     assert gpu.render([photo]).images[0].size == (TINY_IMAGE_SIZE, TINY_IMAGE_SIZE)
+
+
+class _StrengthSpy:
+    """Stands in for the image-to-image pipeline: records each call's strength, then runs it."""
+
+    def __init__(self, pipeline: object) -> None:
+        self.pipeline = pipeline
+        self.strengths: list[float] = []
+
+    def __call__(self, **kwargs: object) -> object:
+        self.strengths.append(float(kwargs["strength"]))  # type: ignore[arg-type]
+        return self.pipeline(**kwargs)  # type: ignore[operator]
+
+
+class _SentMessages:
+    def __init__(self) -> None:
+        self.sent: list[list[int]] = []
+
+    def send_task(self, name: str, *, args: list[int], queue: str, countdown: object = None) -> None:
+        self.sent.append(args)
+
+
+class _QuietNotifier:
+    def publish(self, job_id: int, status: str) -> None:
+        pass
+
+
+def test_the_operators_photo_strength_reaches_the_pipeline(
+    models: dict[str, Path], session_factory, image_store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bot's photo job carries no strength when the person chose none, so the worker's backend
+    # uses the operator's AVATARBOT_SD_PHOTO_STRENGTH, not someone else's default.
+    from bot.studio import Requester, Studio
+    from core.db import repositories as repo
+    from generator.context import WorkerContext
+    from generator.tasks import run_generate
+
+    settings = Settings(
+        backend="stable-diffusion",
+        sd_checkpoint=models["folder"],
+        sd_image_size=TINY_IMAGE_SIZE,
+        num_inference_steps=2,
+        sd_photo_strength=0.45,
+    )
+    upload = io.BytesIO()
+    _photo((200, 120, 90)).save(upload, format="PNG")
+    producer = _SentMessages()
+    queued = Studio(settings, session_factory, producer, image_store).photo(
+        Requester(owner_id=5, guild_id=None, channel_id=None), upload.getvalue(), None
+    )
+    [job_id] = queued.job_ids
+    with session_factory() as session:
+        assert "strength" not in repo.get_job(session, job_id).params
+
+    backend = StableDiffusionBackend.from_settings(settings)
+    spy = _StrengthSpy(backend._img2img_pipeline())
+    monkeypatch.setattr(backend, "_img2img_pipeline", lambda: spy)
+    context = WorkerContext(
+        settings=settings,
+        session_factory=session_factory,
+        image_store=image_store,
+        notifier=_QuietNotifier(),  # type: ignore[arg-type]
+        worker_id="sd-worker@host",
+        load_backend=lambda: backend,
+    )
+
+    outcome = run_generate(context, job_id, requeue=lambda job_ids, countdown: None)
+
+    assert outcome.done == [job_id]
+    assert spy.strengths == [0.45]

@@ -31,7 +31,7 @@ from core.spec import AvatarSpec
 from generator.backends.base import RenderRequest, RenderResult
 from generator.backends.stable_diffusion.loader import LoadedModel, load_model
 from generator.backends.stable_diffusion.noise import seeded_noise, slerp, step_generator
-from generator.backends.stable_diffusion.options import DEFAULT_VARIATION_STRENGTH, SDOptions
+from generator.backends.stable_diffusion.options import DEFAULT_MIX_RATIO, DEFAULT_VARIATION_STRENGTH, SDOptions
 from generator.backends.stable_diffusion.photo import prepare_photo
 from generator.backends.stable_diffusion.prompt import Prompt, build_prompt
 from generator.backends.stable_diffusion.safety import SafetyCheck, combine, load_hook
@@ -166,15 +166,16 @@ class StableDiffusionBackend:
         if kind == "mix":
             if request.mix_with is None:
                 raise GenerationFailed("a mix needs a second avatar")
-            _check_fraction("mix ratio", request.mix_ratio)
+            ratio = DEFAULT_MIX_RATIO if request.mix_ratio is None else request.mix_ratio
+            _check_fraction("mix ratio", ratio)
             other = request.mix_with
-            noise = slerp(self._noise(request.seed), self._noise(other.seed), request.mix_ratio)
+            noise = slerp(self._noise(request.seed), self._noise(other.seed), ratio)
             return _Item(
                 prompt=prompt,
                 step_seed=request.seed,
                 noise=noise,
                 mix_prompt=self._prompt(other.spec),
-                mix_ratio=request.mix_ratio,
+                mix_ratio=ratio,
             )
         # photo
         if request.init_image is None:
