@@ -58,7 +58,7 @@ def pick_weights(scratch: Path, children: ChildProcesses) -> tuple[Path, str]:
     if (SHIPPED_WEIGHTS / "model_index.json").is_file():
         return SHIPPED_WEIGHTS, f"shipped ({SHIPPED_WEIGHTS.relative_to(REPO)})"
     tiny = scratch / "tiny-weights"
-    children.run([sys.executable, "-m", "generator.builtin.tiny", str(tiny)], stdout=subprocess.DEVNULL)
+    children.run([sys.executable, "-m", "tests.generator.tiny_chibi", str(tiny)], stdout=subprocess.DEVNULL)
     return tiny, "TINY RANDOM weights (generator/weights/chibi has no model_index.json): plumbing, not the model"
 
 

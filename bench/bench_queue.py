@@ -143,7 +143,7 @@ def main(argv: Optional[list[str]] = None) -> None:
 
 def run(args: argparse.Namespace, work_dir: Path, children: ChildProcesses) -> tuple[list[Row], list[str]]:
     weights = work_dir / "tiny"
-    children.run([sys.executable, "-m", "generator.builtin.tiny", str(weights)], stdout=subprocess.DEVNULL)
+    children.run([sys.executable, "-m", "tests.generator.tiny_chibi", str(weights)], stdout=subprocess.DEVNULL)
     common = {
         "AVATARBOT_BUILTIN_WEIGHTS": str(weights),
         "AVATARBOT_NUM_INFERENCE_STEPS": "1",

@@ -32,3 +32,10 @@ def test_importing_rooms_builds_nothing_heavy() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_the_product_ships_no_test_fixtures() -> None:
+    # Tiny random models are test fixtures: they live in tests/, which no package includes.
+    rooms = ("core", "generator", "bot", "avatarbot")
+    shipped = [path for room in rooms for path in (ROOT / room).rglob("*.py") if "node_modules" not in path.parts]
+    assert shipped and not [path for path in shipped if path.stem.startswith("tiny")]

@@ -91,7 +91,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AVATARBOT_")} | values
     # The weights are built while the worker starts: it loads them only for its first job.
     build = subprocess.Popen(
-        [sys.executable, "-m", "generator.builtin.tiny", str(weights)], env=env,
+        [sys.executable, "-m", "tests.generator.tiny_chibi", str(weights)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     worker = Worker(env, root / "worker.log")

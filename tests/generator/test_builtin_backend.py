@@ -11,7 +11,7 @@ from core.spec import parse_spec
 from core.vocabulary import VOCABULARY
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest
 from generator.builtin.backend import BuiltinBackend, drawable_tokens, weights_version
-from generator.builtin.tiny import save_tiny_pipeline
+from tests.generator.tiny_chibi import save_tiny_pipeline
 
 
 @pytest.fixture(scope="module")

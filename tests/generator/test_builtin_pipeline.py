@@ -11,7 +11,7 @@ from PIL import Image
 
 from core.spec import parse_spec
 from generator.builtin.pipeline import ChibiPipeline, slerp
-from generator.builtin.tiny import build_tiny_pipeline, save_tiny_pipeline
+from tests.generator.tiny_chibi import build_tiny_pipeline, save_tiny_pipeline
 
 STEPS = 3
 

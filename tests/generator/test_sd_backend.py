@@ -26,7 +26,7 @@ from generator.backends.stable_diffusion.backend import StableDiffusionBackend
 from generator.backends.stable_diffusion.errors import SDConfigError
 from generator.backends.stable_diffusion.loader import hub_offline
 from generator.backends.stable_diffusion.options import SDOptions
-from generator.backends.stable_diffusion.tiny import (
+from tests.generator.tiny_sd import (
     TINY_IMAGE_SIZE,
     save_single_file,
     save_tiny_folder,

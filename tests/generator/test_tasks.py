@@ -62,7 +62,7 @@ class ScriptedBackend:
 @pytest.fixture(scope="module")
 def tiny_backend(tmp_path_factory: pytest.TempPathFactory):
     from generator.builtin.backend import BuiltinBackend
-    from generator.builtin.tiny import save_tiny_pipeline
+    from tests.generator.tiny_chibi import save_tiny_pipeline
 
     weights = save_tiny_pipeline(tmp_path_factory.mktemp("tiny") / "weights")
     return BuiltinBackend.load(weights, device="cpu", steps=2)

@@ -61,7 +61,7 @@ def flush_redis_db(url: str) -> None:
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Tiny random weights of the built-in architecture, built once per session."""
-    from generator.builtin.tiny import save_tiny_pipeline
+    from tests.generator.tiny_chibi import save_tiny_pipeline
 
     return save_tiny_pipeline(tmp_path_factory.mktemp("tiny-weights") / "weights")
 

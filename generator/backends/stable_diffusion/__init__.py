@@ -3,6 +3,6 @@
 Modules: options (settings -> SDOptions), families (per-family defaults), loader
 (checkpoint -> pipeline, offline), prompt (spec -> text), noise (seeds, slerp),
 safety (checker and hook), photo (upload checks -> init image), backend (the
-GeneratorBackend), tiny (a random pipeline for tests and benchmarks).
+GeneratorBackend). Tests and benchmarks build a tiny random pipeline in tests/generator/tiny_sd.py.
 Nothing here is imported by `generator.backends` until a worker asks for it.
 """

@@ -1,6 +1,7 @@
-"""Tiny random ChibiPipeline: the real architecture with a few channels, for tests.
+"""Tiny random ChibiPipeline: the real architecture with a few channels, for tests and benchmarks
+(a test fixture: the package does not ship it).
 
-    python -m generator.builtin.tiny OUT_DIR     # saves it with save_pretrained
+    python -m tests.generator.tiny_chibi OUT_DIR     # saves it with save_pretrained
 """
 
 from __future__ import annotations
