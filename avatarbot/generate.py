@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from avatarbot.local_worker import LocalWorker
 from avatarbot.output import OutputFolder
-from avatarbot.sheet import SheetTile, save_contact_sheet
+from core.contact_sheet import SheetTile, contact_sheet
 from core.db import repositories as repo
 from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade
@@ -225,7 +225,7 @@ def _write(results: Sequence[JobResult], store: ImageStore, output: OutputFolder
         staged[result.job_id] = Path(name)
         with Image.open(output.path(name)) as image:
             tiles.append(SheetTile(image.copy(), caption))
-    save_contact_sheet(tiles, output.path(SHEET_NAME))
+    contact_sheet(tiles, columns=4).save(output.path(SHEET_NAME), format="PNG")
     output.commit()
     return {job_id: output.target / name for job_id, name in staged.items()}
 

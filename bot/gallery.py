@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.cards import AvatarCard, card_of
 from bot.errors import Refusal
 from bot.progress import eta_seconds
-from bot.sheets import Tile, contact_sheet
+from bot.sheets import sheet_png
 from core.db.models import JobStatus, ReviewState
 from core.db.repositories import (
     add_favourite,
@@ -131,7 +131,7 @@ class Gallery:
                 last = found.pages - 1
                 found = list_user_avatars(session, user_id, page=last, page_size=HISTORY_PAGE_SIZE)
             cards = [card_of(avatar, self.image_store) for avatar in found.items]
-        sheet = contact_sheet([Tile(f"#{c.id}", c.png) for c in cards]) if cards else None
+        sheet = sheet_png([(f"#{c.id}", c.png) for c in cards]) if cards else None
         return HistoryPage(cards=cards, page=found.page, pages=found.pages, total=found.total, sheet=sheet)
 
     def styles(self, styles: tuple[str, ...]) -> StyleSheet:
@@ -141,7 +141,7 @@ class Gallery:
             examples = {style: card_of(avatar, self.image_store) for style, avatar in found.items()}
         shown = {style: card for style, card in examples.items() if card.png is not None}
         missing = [style for style in styles if style not in shown]
-        sheet = contact_sheet([Tile(f"{s} #{c.id}", c.png) for s, c in shown.items()], columns=4) if shown else None
+        sheet = sheet_png([(f"{s} #{c.id}", c.png) for s, c in shown.items()], columns=4) if shown else None
         return StyleSheet(examples={s: c.id for s, c in shown.items()}, missing=missing, sheet=sheet)
 
     def queue(self, user_id: int) -> QueueStatus:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.cards import AvatarCard, card_of
 from bot.errors import Refusal
 from bot.guild_settings import GuildSettings, SettingsChange, apply_change
-from bot.sheets import Tile, contact_sheet
+from bot.sheets import sheet_png
 from bot.studio import guild_rules
 from core.db.models import Avatar, ReviewState
 from core.db.repositories import (
@@ -125,8 +125,7 @@ class ReviewDesk:
         with self.session_factory() as session:
             found = review_queue_page(session, guild_id=guild_id, page=page, page_size=PENDING_PAGE_SIZE)
             cards = [card_of(avatar, self.image_store) for avatar in found.items]
-        tiles = [Tile(f"#{c.id}", c.png) for c in cards]
-        sheet = contact_sheet(tiles) if tiles else None
+        sheet = sheet_png([(f"#{c.id}", c.png) for c in cards]) if cards else None
         return PendingPage(cards=cards, page=found.page, pages=found.pages, total=found.total, sheet=sheet)
 
     def set_ban(

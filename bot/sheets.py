@@ -1,65 +1,39 @@
-"""Contact sheets: several avatars on one PNG, each tile labelled, for history, review and styles.
-
-Discord shows one image per embed well; a sheet shows a whole page at once.
-"""
+"""Contact sheets for Discord: a page of avatars as one PNG (Discord shows one image per embed well;
+a sheet shows a whole page at once). core.contact_sheet draws it; this is the bot's layout."""
 
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Optional
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image
 
-TILE = 160
-LABEL_HEIGHT = 22
-GAP = 6
-BACKGROUND = (255, 240, 246)
-EMPTY_TILE = (236, 224, 232)
-TEXT = (70, 40, 60)
+from core.contact_sheet import SheetLayout, SheetTile, contact_sheet
 
-
-@dataclass(frozen=True)
-class Tile:
-    """One cell: a picture (PNG bytes; None draws an empty cell) and its label."""
-
-    label: str
-    png: Optional[bytes]
+LAYOUT = SheetLayout(
+    tile=160,
+    gap=6,
+    caption_lines=1,
+    line_height=22,
+    background=(255, 240, 246),
+    empty=(236, 224, 232),
+    ink=(70, 40, 60),
+    fit="contain",
+)
 
 
-def contact_sheet(tiles: Sequence[Tile], *, columns: int = 3) -> bytes:
-    """A PNG with the tiles in rows of `columns`, each labelled underneath."""
-    if not tiles:
-        raise ValueError("a contact sheet needs at least one tile")
-    columns = max(1, min(columns, len(tiles)))
-    rows = math.ceil(len(tiles) / columns)
-    cell_h = TILE + LABEL_HEIGHT
-    width = columns * TILE + (columns + 1) * GAP
-    height = rows * cell_h + (rows + 1) * GAP
-    sheet = Image.new("RGB", (width, height), BACKGROUND)
-    draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default()
-    for index, tile in enumerate(tiles):
-        row, column = divmod(index, columns)
-        x = GAP + column * (TILE + GAP)
-        y = GAP + row * (cell_h + GAP)
-        sheet.paste(_picture(tile.png), (x, y))
-        draw.text((x + 4, y + TILE + 4), tile.label[:28], fill=TEXT, font=font)
+def sheet_png(tiles: Sequence[tuple[str, Optional[bytes]]], *, columns: int = 3) -> bytes:
+    """A PNG of (label, picture PNG or None) tiles, `columns` to a row."""
+    cells = [SheetTile(_open(png), label) for label, png in tiles]
     buffer = io.BytesIO()
-    sheet.save(buffer, format="PNG", optimize=True)
+    contact_sheet(cells, columns=columns, layout=LAYOUT).save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
 
 
-def _picture(png: Optional[bytes]) -> Image.Image:
+def _open(png: Optional[bytes]) -> Optional[Image.Image]:
     if png is None:
-        return Image.new("RGB", (TILE, TILE), EMPTY_TILE)
+        return None
     with Image.open(io.BytesIO(png)) as picture:
         picture.load()
-        flat = picture.convert("RGBA")
-    tile = Image.new("RGB", (TILE, TILE), EMPTY_TILE)
-    flat = ImageOps.contain(flat, (TILE, TILE), Image.Resampling.LANCZOS)  # up or down to fit
-    offset = ((TILE - flat.width) // 2, (TILE - flat.height) // 2)
-    tile.paste(flat, offset, flat)
-    return tile
+        return picture.copy()

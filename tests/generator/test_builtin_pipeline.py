@@ -10,7 +10,8 @@ import torch
 from PIL import Image
 
 from core.spec import parse_spec
-from generator.builtin.pipeline import ChibiPipeline, slerp
+from generator.builtin.pipeline import ChibiPipeline
+from generator.noise import slerp
 from tests.generator.tiny_chibi import build_tiny_pipeline, save_tiny_pipeline
 
 STEPS = 3

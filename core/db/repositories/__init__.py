@@ -24,12 +24,9 @@ from core.db.repositories.gallery import (
     forget_user,
     get_visible_avatar,
     image_keys_in_use,
-    is_favourite,
-    list_favourites,
     list_user_avatars,
-    remove_favourite,
 )
-from core.db.repositories.guilds import ensure_guild, get_guild_settings, update_guild_settings
+from core.db.repositories.guilds import get_guild_settings, update_guild_settings
 from core.db.repositories.insights import (
     count_queued,
     count_user_avatars,
@@ -49,23 +46,19 @@ from core.db.repositories.jobs import (
     get_job,
     job_statuses,
     jobs_finished_since,
-    mark_delivered,
     mark_done,
     mark_enqueued,
     mark_failed,
     queue_position,
     release_job,
     request_jobs,
-    stale_queued_jobs,
-    stale_running_jobs,
 )
+from core.db.repositories.leases import stale_queued_jobs, stale_running_jobs
 from core.db.repositories.moderation import (
-    list_moderation_actions,
-    list_review_queue,
     record_moderation_action,
     set_review_state,
 )
-from core.db.repositories.users import ensure_user, get_user, hold_user, is_banned, lock_user, set_banned
+from core.db.repositories.users import ensure_user, hold_user, lock_user, set_banned
 from core.db.repositories.workers import forget_worker, heartbeat, live_workers
 
 __all__ = [
@@ -82,7 +75,6 @@ __all__ = [
     "count_user_jobs_since",
     "create_jobs",
     "delete_avatar",
-    "ensure_guild",
     "ensure_user",
     "forget_user",
     "forget_user_replies",
@@ -90,23 +82,16 @@ __all__ = [
     "get_guild_settings",
     "get_job",
     "get_reply",
-    "get_user",
     "get_visible_avatar",
     "heartbeat",
     "hold_user",
     "image_keys_in_use",
-    "is_banned",
-    "is_favourite",
     "job_statuses",
     "jobs_finished_since",
     "latest_user_avatar",
-    "list_favourites",
-    "list_moderation_actions",
-    "list_review_queue",
     "list_user_avatars",
     "live_workers",
     "lock_user",
-    "mark_delivered",
     "mark_done",
     "mark_enqueued",
     "mark_failed",
@@ -117,7 +102,6 @@ __all__ = [
     "recent_render_seconds",
     "record_moderation_action",
     "release_job",
-    "remove_favourite",
     "request_jobs",
     "review_queue_page",
     "save_reply",

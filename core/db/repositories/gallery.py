@@ -47,30 +47,6 @@ def add_favourite(session: Session, user_id: int, avatar_id: int) -> bool:
     return insert_ignoring_conflict(session, Favourite, values, ["user_id", "avatar_id"])
 
 
-def remove_favourite(session: Session, user_id: int, avatar_id: int) -> bool:
-    """Take an avatar out of a user's favourites; False if it was not there."""
-    result = session.execute(
-        delete(Favourite).where(Favourite.user_id == user_id, Favourite.avatar_id == avatar_id)
-    )
-    return result.rowcount == 1
-
-
-def is_favourite(session: Session, user_id: int, avatar_id: int) -> bool:
-    query = select(Favourite.id).where(Favourite.user_id == user_id, Favourite.avatar_id == avatar_id)
-    return session.scalar(query) is not None
-
-
-def list_favourites(session: Session, user_id: int, *, page: int = 0, page_size: int = 10) -> Page[Avatar]:
-    """A user's saved avatars, most recently saved first."""
-    query = (
-        select(Avatar)
-        .join(Favourite, Favourite.avatar_id == Avatar.id)
-        .where(Favourite.user_id == user_id)
-        .order_by(Favourite.created_at.desc(), Favourite.id.desc())
-    )
-    return paginate(session, query, page=page, page_size=page_size)
-
-
 def delete_avatar(session: Session, avatar_id: int, *, owner_id: int | None = None) -> list[str]:
     """Delete one avatar (only the owner's when `owner_id` is given).
 

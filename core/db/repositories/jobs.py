@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.db.models import (
@@ -22,7 +22,6 @@ from core.db.models import (
     JobStatus,
     ReviewState,
     Visibility,
-    Worker,
     utcnow,
 )
 from core.db.repositories.leases import in_id_order
@@ -202,37 +201,8 @@ def mark_enqueued(session: Session, job_ids: Sequence[int]) -> None:
         _expire(session, job_ids)
 
 
-def mark_delivered(session: Session, job_id: int) -> Avatar:
-    """Record that the finished avatar reached the user (the bot's delivery is then done)."""
-    job = get_job(session, job_id)
-    job.delivered_at = utcnow()
-    session.flush()
-    return job
 
 
-def stale_running_jobs(session: Session, *, dead_after_s: float) -> list[Avatar]:
-    """Running jobs whose worker has not been seen for `dead_after_s` (or never registered)."""
-    cutoff = utcnow() - timedelta(seconds=dead_after_s)
-    worker_alive = exists().where(Worker.id == Avatar.worker_id, Worker.last_seen >= cutoff)
-    query = (
-        select(Avatar)
-        .where(Avatar.status == JobStatus.RUNNING, Avatar.started_at < cutoff, ~worker_alive)
-        .order_by(Avatar.queued_at, Avatar.id)
-    )
-    return list(session.scalars(query))
-
-
-def stale_queued_jobs(session: Session, *, lease_s: float) -> list[Avatar]:
-    """Queued jobs with no broker message sent in the last `lease_s` seconds (never sent counts
-    from when the job was queued), oldest first."""
-    cutoff = utcnow() - timedelta(seconds=lease_s)
-    last_sent = func.coalesce(Avatar.enqueued_at, Avatar.queued_at)
-    query = (
-        select(Avatar)
-        .where(Avatar.status == JobStatus.QUEUED, last_sent < cutoff)
-        .order_by(Avatar.queued_at, Avatar.id)
-    )
-    return list(session.scalars(query))
 
 
 def queue_position(session: Session, job_id: int) -> int:

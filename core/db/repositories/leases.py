@@ -1,4 +1,9 @@
-"""Who may act on a job: guarded updates for workers and reconcilers running at the same time.
+"""Leases on jobs, and who may act on a job: the reconciler's queries and guarded updates for
+workers and reconcilers running at the same time.
+
+Two leases: a queued job's last broker message (`enqueued_at`, or its creation when never sent)
+is good for `queued_lease_s`; a running job is its worker's while that worker's heartbeat is
+younger than `worker_dead_after_s`. `expired_before` is the one place a lease runs out.
 
 A worker that lost its job (the reconciler thought it dead and gave the job to
 another worker) must not finish it; of several reconcilers, only one may re-send
@@ -13,15 +18,48 @@ instead of deadlocking on PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.db.models import Avatar, JobStatus, utcnow
+from core.db.models import Avatar, JobStatus, Worker, utcnow
 
 _avatars = Avatar.__table__
+
+
+def expired_before(lease_s: float, *, now: Optional[datetime] = None) -> datetime:
+    """Leases of `lease_s` seconds taken before this moment have run out by `now` (default: this process's clock)."""
+    return (now or utcnow()) - timedelta(seconds=lease_s)
+
+
+def _last_sent() -> ColumnElement[datetime]:
+    # A queued job's lease starts at its last broker message, or at its creation if it was never sent.
+    return func.coalesce(_avatars.c.enqueued_at, _avatars.c.queued_at)
+
+
+def stale_running_jobs(session: Session, *, dead_after_s: float) -> list[Avatar]:
+    """Running jobs whose worker has not been seen for `dead_after_s` (or never registered)."""
+    cutoff = expired_before(dead_after_s)
+    worker_alive = exists().where(Worker.id == Avatar.worker_id, Worker.last_seen >= cutoff)
+    query = (
+        select(Avatar)
+        .where(Avatar.status == JobStatus.RUNNING, Avatar.started_at < cutoff, ~worker_alive)
+        .order_by(Avatar.queued_at, Avatar.id)
+    )
+    return list(session.scalars(query))
+
+
+def stale_queued_jobs(session: Session, *, lease_s: float) -> list[Avatar]:
+    """Queued jobs with no broker message sent in the last `lease_s` seconds (never sent counts
+    from when the job was queued), oldest first."""
+    query = (
+        select(Avatar)
+        .where(Avatar.status == JobStatus.QUEUED, _last_sent() < expired_before(lease_s))
+        .order_by(Avatar.queued_at, Avatar.id)
+    )
+    return list(session.scalars(query))
 
 
 def in_id_order(condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -102,11 +140,13 @@ def reserve_reenqueue(session: Session, job_id: int, *, lease_s: float) -> bool:
     its creation) is older than the lease: of several reconcilers racing, exactly one gets True.
     """
     now = utcnow()
-    cutoff = now - timedelta(seconds=lease_s)
-    last_sent = func.coalesce(_avatars.c.enqueued_at, _avatars.c.queued_at)
     result = session.execute(
         update(_avatars)
-        .where(_avatars.c.id == job_id, _avatars.c.status == JobStatus.QUEUED, last_sent <= cutoff)
+        .where(
+            _avatars.c.id == job_id,
+            _avatars.c.status == JobStatus.QUEUED,
+            _last_sent() <= expired_before(lease_s, now=now),
+        )
         .values(enqueued_at=now)
     )
     _expire(session, job_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from core.db.models import User, utcnow
@@ -52,14 +52,6 @@ def hold_user(session: Session, discord_id: int) -> User:
             " ask again to start afresh"
         )
     return user
-
-
-def get_user(session: Session, discord_id: int) -> Optional[User]:
-    return session.get(User, discord_id)
-
-
-def is_banned(session: Session, discord_id: int) -> bool:
-    return bool(session.scalar(select(User.banned).where(User.id == discord_id)))
 
 
 def set_banned(session: Session, discord_id: int, banned: bool, reason: Optional[str] = None) -> User:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Optional
 
 from sqlalchemy import delete, select
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.db.models import Worker, utcnow
 from core.db.repositories._common import upsert
+from core.db.repositories.leases import expired_before
 
 
 def heartbeat(session: Session, *, worker_id: str, backend: str, hostname: str, pid: int) -> None:
@@ -36,7 +36,7 @@ def forget_worker(session: Session, worker_id: str) -> None:
 
 def live_workers(session: Session, *, dead_after_s: float, backend: Optional[str] = None) -> list[Worker]:
     """Workers seen within the last `dead_after_s` seconds, optionally of one backend."""
-    cutoff = utcnow() - timedelta(seconds=dead_after_s)
+    cutoff = expired_before(dead_after_s)
     query = select(Worker).where(Worker.last_seen >= cutoff).order_by(Worker.id)
     if backend is not None:
         query = query.where(Worker.backend == backend)

@@ -30,11 +30,11 @@ from core.settings import Settings
 from core.spec import AvatarSpec
 from generator.backends.base import RenderRequest, RenderResult
 from generator.backends.stable_diffusion.loader import LoadedModel, load_model
-from generator.backends.stable_diffusion.noise import seeded_noise, slerp, step_generator
 from generator.backends.stable_diffusion.options import DEFAULT_MIX_RATIO, DEFAULT_VARIATION_STRENGTH, SDOptions
 from generator.backends.stable_diffusion.photo import prepare_photo
 from generator.backends.stable_diffusion.prompt import Prompt, build_prompt
 from generator.backends.stable_diffusion.safety import SafetyCheck, combine, load_hook
+from generator.noise import seeded_noise, slerp, step_generator
 
 log = logging.getLogger(__name__)
 

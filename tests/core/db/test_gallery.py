@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import repositories as repo
-from core.db.models import Avatar, JobStatus
+from core.db.models import Avatar, Favourite, JobStatus, User
 from core.errors import NotFound
 from core.spec import parse_spec
 
@@ -24,6 +25,15 @@ def finished(session: Session, owner_id: int, key: str, **kwargs) -> Avatar:
 
 def key(n: int) -> str:
     return f"{n:064x}"
+
+
+def favourites_of(session: Session, user_id: int) -> set[int]:
+    return set(session.scalars(select(Favourite.avatar_id).where(Favourite.user_id == user_id)))
+
+
+def banned(session: Session, user_id: int) -> bool:
+    user = session.get(User, user_id)
+    return user is not None and user.banned
 
 
 def test_history_lists_finished_avatars_newest_first_in_pages(session_factory: sessionmaker[Session]) -> None:
@@ -62,13 +72,7 @@ def test_favourites_add_once_list_and_remove(session_factory: sessionmaker[Sessi
             repo.add_favourite(session, ALICE, 10_000)
         session.commit()
 
-        page = repo.list_favourites(session, ALICE)
-        assert {a.id for a in page.items} == {mine.id, theirs.id} and page.total == 2
-        assert repo.is_favourite(session, ALICE, mine.id)
-        assert repo.remove_favourite(session, ALICE, mine.id) is True
-        assert repo.remove_favourite(session, ALICE, mine.id) is False
-        session.commit()
-        assert [a.id for a in repo.list_favourites(session, ALICE).items] == [theirs.id]
+        assert favourites_of(session, ALICE) == {mine.id, theirs.id}
 
 
 def test_delete_avatar_returns_keys_nobody_else_uses(session_factory: sessionmaker[Session]) -> None:
@@ -84,7 +88,7 @@ def test_delete_avatar_returns_keys_nobody_else_uses(session_factory: sessionmak
         assert repo.delete_avatar(session, parent.id, owner_id=ALICE) == []  # key(1) is still the twin's
         session.commit()
         assert repo.get_job(session, child.id).parent_id is None
-        assert repo.list_favourites(session, BOB).total == 0
+        assert favourites_of(session, BOB) == set()
         with pytest.raises(NotFound):
             repo.get_job(session, parent.id)
         assert repo.delete_avatar(session, twin.id) == [key(1)]
@@ -102,28 +106,28 @@ def test_forget_user_deletes_their_data_but_keeps_a_ban_and_the_log(session_fact
 
         assert repo.forget_user(session, ALICE) == sorted([key(1), key(2), key(7)])
         session.commit()
-        assert repo.get_user(session, ALICE) is None
+        assert session.get(User, ALICE) is None
         assert repo.list_user_avatars(session, ALICE, include_unfinished=True).total == 0
         assert repo.get_job(session, kept.id).mix_parent_id is None
-        assert repo.list_favourites(session, BOB).total == 0
-        assert len(repo.list_moderation_actions(session, target_user_id=ALICE)) == 1
+        assert favourites_of(session, BOB) == set()
+        assert repo.moderation_log_page(session, guild_id=None, target_user_id=ALICE).total == 1
 
         repo.set_banned(session, BOB, True, reason="spam")
         assert repo.forget_user(session, BOB) == [key(3)]
         session.commit()
-        assert repo.is_banned(session, BOB) and repo.get_user(session, BOB).banned_reason == "spam"
+        assert banned(session, BOB) and session.get(User, BOB).banned_reason == "spam"
         assert repo.forget_user(session, 333) == []
 
 
 def test_ban_and_unban(session_factory: sessionmaker[Session]) -> None:
     with session_factory() as session:
-        assert not repo.is_banned(session, ALICE)  # never seen
+        assert not banned(session, ALICE)  # never seen
         user = repo.set_banned(session, ALICE, True, reason="posting slurs")
         session.commit()
-        assert user.banned and repo.is_banned(session, ALICE)
+        assert user.banned and banned(session, ALICE)
         repo.set_banned(session, ALICE, False)
         session.commit()
-        assert not repo.is_banned(session, ALICE) and repo.get_user(session, ALICE).banned_reason is None
+        assert not banned(session, ALICE) and session.get(User, ALICE).banned_reason is None
         assert repo.ensure_user(session, ALICE) is repo.ensure_user(session, ALICE)
 
 
@@ -139,10 +143,12 @@ def test_audit_log_newest_first_with_filters_and_paging(session_factory: session
         other = repo.record_moderation_action(session, moderator_id=BOB, action="settings", guild_id=6)
         session.commit()
         assert ban.created_at is not None and ban.reason == "spam"
-        assert [e.id for e in repo.list_moderation_actions(session)] == [other.id, reject.id, ban.id]
-        assert [e.id for e in repo.list_moderation_actions(session, guild_id=5)] == [reject.id, ban.id]
-        assert [e.id for e in repo.list_moderation_actions(session, avatar_id=avatar.id)] == [reject.id]
-        assert [e.id for e in repo.list_moderation_actions(session, before_id=reject.id)] == [ban.id]
+        def log(**filters: object) -> list[int]:
+            return [e.id for e in repo.moderation_log_page(session, **filters).items]  # type: ignore[arg-type]
+
+        assert log(guild_id=None) == [other.id, reject.id, ban.id]
+        assert log(guild_id=5) == [reject.id, ban.id]
+        assert log(guild_id=5, page_size=1, page=1) == [ban.id]
         with pytest.raises(ValueError):
             repo.record_moderation_action(session, moderator_id=BOB, action="smite")
 
@@ -154,11 +160,14 @@ def test_review_queue(session_factory: sessionmaker[Session]) -> None:
         repo.set_review_state(session, a.id, "pending")
         repo.set_review_state(session, b.id, "pending")
         session.commit()
-        assert [x.id for x in repo.list_review_queue(session)] == [a.id, b.id]
-        assert [x.id for x in repo.list_review_queue(session, guild_id=6)] == [b.id]
+        def queue(guild_id: int | None = None) -> list[int]:
+            return [x.id for x in repo.review_queue_page(session, guild_id=guild_id).items]
+
+        assert queue() == [a.id, b.id]
+        assert queue(guild_id=6) == [b.id]
         assert repo.set_review_state(session, a.id, "approved").status == JobStatus.DONE
         session.commit()
-        assert [x.id for x in repo.list_review_queue(session)] == [b.id]
+        assert queue() == [b.id]
 
 
 def test_guild_settings_merge_and_remove(session_factory: sessionmaker[Session]) -> None:
