@@ -101,14 +101,14 @@ async def run(args: argparse.Namespace, scratch: Path, children: ChildProcesses)
     fake = FakeDiscord()
     await fake.start()
     producer = make_producer(settings)
-    previous_base = Route.BASE
+    # discord.py keeps its REST base on the Route class: point it at the stand-in for this run.
+    previous_base, Route.BASE = Route.BASE, fake.api_base
     bot = build_bot(
         settings,
         session_factory=sessions,
         producer=producer,
         notifier=PollingNotifier(sessions, interval_s=0.1),
         image_store=ImageStore(settings.resolved_image_dir),
-        http_base=fake.api_base,
     )
     try:
         wait_for_workers(sessions, args.workers)

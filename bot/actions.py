@@ -171,10 +171,6 @@ async def delete_from_button(interaction: discord.Interaction, services: BotServ
     )
 
 
-async def save_from_button(interaction: discord.Interaction, services: BotServices, avatar_id: int) -> None:
-    await favourite(interaction, services, avatar_id)
-
-
 async def forget(interaction: discord.Interaction, services: BotServices) -> None:
     """The forget-me confirmation was pressed: delete everything, then say what went."""
     gallery = services.need_gallery()

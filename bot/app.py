@@ -8,7 +8,6 @@ from typing import Any, Optional
 
 import discord
 from discord import app_commands
-from discord.http import Route
 from sqlalchemy.orm import Session
 
 from bot import log_redaction
@@ -49,7 +48,6 @@ class AvatarBot(discord.Client):
         self,
         services: BotServices,
         *,
-        http_base: Optional[str] = None,
         progress_every_s: float = 2.0,
         sweep_every_s: float = 30.0,
     ) -> None:
@@ -59,8 +57,6 @@ class AvatarBot(discord.Client):
         self.tree = AvatarTree(self)
         add_commands(self.tree, services)
         self.add_dynamic_items(*DYNAMIC_ITEMS)
-        self._http_base = http_base
-        self._previous_http_base: Optional[str] = None
         # Delivery needs the database and the images; the notifier only makes it faster.
         self.courier: Optional[Courier] = None
         if services.session_factory is not None and services.image_store is not None:
@@ -87,22 +83,10 @@ class AvatarBot(discord.Client):
         if self.courier is not None:
             self.courier.start()
 
-    async def login(self, token: str) -> None:
-        if self._http_base is not None:
-            # discord.py keeps the REST base on its Route class; it is put back in close().
-            self._previous_http_base = Route.BASE
-            Route.BASE = self._http_base
-        await super().login(token)
-
     async def close(self) -> None:
-        try:
-            if self.courier is not None:
-                await self.courier.close()
-            await super().close()
-        finally:
-            if self._previous_http_base is not None:
-                Route.BASE = self._previous_http_base
-                self._previous_http_base = None
+        if self.courier is not None:
+            await self.courier.close()
+        await super().close()
 
 
 def build_bot(
@@ -112,14 +96,11 @@ def build_bot(
     producer: Optional[Any] = None,
     notifier: Optional[Any] = None,
     image_store: Optional[Any] = None,
-    http_base: Optional[str] = None,
     progress_every_s: float = 2.0,
     sweep_every_s: float = 30.0,
 ) -> AvatarBot:
     """Build the bot without connecting, so tests and operators can drive it offline.
 
-    `http_base` points the REST calls somewhere other than Discord (e.g. a local stand-in:
-    "http://127.0.0.1:PORT/api/v10"); it takes effect at login and is undone at close.
     Delivery edits progress at most every `progress_every_s` and sweeps for missed results
     every `sweep_every_s`.
     """
@@ -131,7 +112,7 @@ def build_bot(
         image_store=image_store,
     )
     return AvatarBot(
-        services, http_base=http_base, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s
+        services, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from discord.http import Route
 from sqlalchemy import select
 
 from bot.app import build_bot
@@ -98,8 +97,7 @@ async def test_the_daily_limit_says_when_to_try_again(offline_bot, fake_discord:
 async def test_without_a_database_create_says_it_is_not_available(
     fake_discord: FakeDiscord, bot_settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(Route, "BASE", Route.BASE)
-    bot = build_bot(bot_settings, http_base=fake_discord.api_base)
+    bot = build_bot(bot_settings)
     await bot.login("offline-test-token")
     try:
         feed(bot, command("avatar", "create", {"style": "micah"}))

@@ -33,9 +33,8 @@ DISCORD_ACK_LIMIT_S = 3.0
 MODERATOR = discord.Permissions(send_messages=True, manage_messages=True)
 
 
-async def test_login_uses_the_stand_in_and_close_restores_the_route_base(fake_discord: FakeDiscord) -> None:
-    original = Route.BASE
-    bot = build_bot(Settings(discord_application_id=APPLICATION_ID), http_base=fake_discord.api_base)
+async def test_login_uses_the_stand_in(fake_discord: FakeDiscord) -> None:
+    bot = build_bot(Settings(discord_application_id=APPLICATION_ID))
     try:
         await bot.login("offline-test-token")
         assert Route.BASE == fake_discord.api_base
@@ -44,7 +43,7 @@ async def test_login_uses_the_stand_in_and_close_restores_the_route_base(fake_di
         assert bot.tree.translator is not None  # setup_hook ran
     finally:
         await bot.close()
-    assert Route.BASE == original
+    assert Route.BASE == fake_discord.api_base  # the bot never moves discord.py's route base itself
 
 
 @pytest.mark.parametrize(
