@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any, Optional
 
 import discord
 from discord import app_commands
+from discord.app_commands import locale_str
 from sqlalchemy.orm import Session
 
-from bot import log_redaction
-from bot.commands import add_commands
-from bot.delivery import Courier
-from bot.delivery_store import DeliveryStore
+from bot.admin.commands import AdminCommands
+from bot.common import log_redaction
+from bot.common.services import BotServices, ButtonAction
+from bot.delivery.courier import Courier
+from bot.delivery.store import DeliveryStore
+from bot.gallery import handlers as gallery_handlers
+from bot.gallery.commands import avatar_commands as gallery_commands
+from bot.gallery.forget_me import ForgetMeButton
+from bot.gallery.history import HistoryButton
 from bot.i18n import AvatarTranslator
-from bot.replies import reply_with_error
-from bot.services import BotServices
-from bot.views import DYNAMIC_ITEMS
+from bot.moderation import handlers as moderation_handlers
+from bot.moderation.commands import ModerationCommands
+from bot.replies.interaction import reply_with_error
+from bot.requests import handlers as request_handlers
+from bot.requests.commands import avatar_commands as request_commands
+from bot.ui.buttons import AvatarButton
 from core.db.engine import make_engine, make_session_factory
 from core.dispatch import make_producer
 from core.errors import AvatarError
@@ -30,6 +40,26 @@ log = logging.getLogger(__name__)
 
 class MissingToken(AvatarError):
     """The bot cannot log in without a token."""
+
+
+# The persistent buttons every bot registers: they are rebuilt from their custom_id on any press.
+DYNAMIC_ITEMS = (AvatarButton, ForgetMeButton, HistoryButton)
+
+
+def button_actions() -> dict[str, ButtonAction]:
+    """What each button under an avatar does, from the feature it belongs to."""
+    return {**request_handlers.BUTTON_ACTIONS, **gallery_handlers.BUTTON_ACTIONS, **moderation_handlers.BUTTON_ACTIONS}
+
+
+def add_commands(tree: app_commands.CommandTree, services: BotServices) -> None:
+    """Put every command group on `tree` (global commands; nothing is sent until a sync): /avatar
+    holds the requests' and the gallery's commands; /avatar-mod and /avatar-admin are their features' own."""
+    avatar = app_commands.Group(name=locale_str("avatar"), description=locale_str("Make cute chibi avatars"))
+    for command in (*request_commands(services), *gallery_commands(services)):
+        avatar.add_command(command)
+    tree.add_command(avatar)
+    tree.add_command(ModerationCommands(services))
+    tree.add_command(AdminCommands(services))
 
 
 class AvatarTree(app_commands.CommandTree):
@@ -110,6 +140,7 @@ def build_bot(
         producer=producer,
         notifier=notifier,
         image_store=image_store,
+        button_actions=MappingProxyType(button_actions()),
     )
     return AvatarBot(
         services, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s

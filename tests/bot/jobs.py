@@ -58,7 +58,7 @@ def reply_of(sessions: sessionmaker[Session], request_id: str) -> Optional[Inter
 
 
 def moved_to_follow_up(reply: InteractionReply) -> bool:
-    """The bot recorded the private follow-up its reply moved to (bot.submit.queue_request)."""
+    """The bot recorded the private follow-up its reply moved to (bot.requests.submit.queue_request)."""
     return reply.message_id is not None
 
 

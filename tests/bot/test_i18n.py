@@ -7,7 +7,7 @@ import string
 import discord
 
 from bot import i18n
-from bot.errors import Refusal, describe_error
+from bot.replies.errors import Refusal, describe_error
 from core.errors import NotFound
 from core.vocabulary import VOCABULARY
 

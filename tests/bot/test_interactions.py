@@ -172,7 +172,7 @@ async def test_an_unexpected_error_shows_an_id_that_is_logged(
     def broken(locale):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("bot.commands.avatar.styles_embed", broken)
+    monkeypatch.setattr("bot.gallery.commands.styles_embed", broken)
     feed(offline_bot, command("avatar", "styles"))
     reply = await fake_discord.wait_for("POST", CALLBACK)
     error_id = re.search(r"error id ([0-9a-f]{8})", reply.content).group(1)

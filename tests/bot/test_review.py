@@ -6,7 +6,7 @@ from __future__ import annotations
 import discord
 from sqlalchemy import select
 
-from bot.guild_settings import GuildSettings
+from bot.common.guild_settings import GuildSettings
 from core.db.models import Avatar, ModerationAction
 from core.db.repositories import get_guild_settings, update_guild_settings
 from tests.bot.fake_discord import (

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.errors import Refusal
-from bot.studio import CreateOrder, Studio
+from bot.replies.errors import Refusal
+from bot.requests.studio import CreateOrder, Studio
 from core.db.models import Avatar
 from core.db.repositories import update_guild_settings
 from core.spec import parse_spec

@@ -340,7 +340,8 @@ def test_the_operators_photo_strength_reaches_the_pipeline(
 ) -> None:
     # The bot's photo job carries no strength when the person chose none, so the worker's backend
     # uses the operator's AVATARBOT_SD_PHOTO_STRENGTH, not someone else's default.
-    from bot.studio import Requester, Studio
+    from bot.requests.rules import Requester
+    from bot.requests.studio import Studio
     from core.db import repositories as repo
     from generator.context import WorkerContext
     from generator.tasks import run_generate

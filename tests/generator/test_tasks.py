@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.gallery import Gallery
+from bot.gallery.service import Gallery
 from core.db import repositories as repo
 from core.db.models import Avatar, JobStatus, ReviewState, User
 from core.db.repositories.leases import return_job_from_dead_worker
