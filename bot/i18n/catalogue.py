@@ -6,8 +6,9 @@
 Each message has a context (msgctxt): a reply's key ("error.banned"), or what a command text is
 ("command name", "command description", "choice", "attribute label"); the msgid is the English.
 Babel reads both files when the bot first needs them (constant data, read once per process), so
-nothing has to be compiled first. New or changed English: `pybabel update -i bot/i18n/locales/avatarbot.pot
--d bot/i18n/locales -D avatarbot`, then translate what it marks; a test fails while any is missing.
+nothing has to be compiled first. New or changed English: edit the template, run
+`pybabel update -i bot/i18n/locales/avatarbot.pot -d bot/i18n/locales -D avatarbot`, then translate
+what it marks; tests/bot/test_i18n.py fails while any message is missing.
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def translated_messages(locale: str) -> Messages:
     translated = {
         (m.context, m.id): m.string for m in catalogue if m.id and m.context and m.string and not m.fuzzy
     }
-    replies = {key: translated[(key, english)] for key, english in source.replies.items() if (key, english) in translated}
+    replies = {
+        key: translated[(key, english)] for key, english in source.replies.items() if (key, english) in translated
+    }
     text = {where: translated[where] for where in source.command_text if where in translated}
     return Messages(MappingProxyType(replies), MappingProxyType(text))
 
