@@ -26,7 +26,7 @@ from core.contact_sheet import SheetTile, contact_sheet
 from core.db import repositories as repo
 from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade
-from core.db.models import FINISHED_STATUSES, Avatar, JobStatus
+from core.db.models import FINISHED_STATUSES, Job, JobStatus
 from core.dispatch import dispatch_jobs, make_producer, uses_filesystem_broker
 from core.errors import AvatarError
 from core.images import ImageStore
@@ -194,7 +194,7 @@ def _results(session_factory: sessionmaker[Session], job_ids: Sequence[int]) -> 
     results = []
     with session_factory() as session:
         for job_id in job_ids:
-            row: Avatar = repo.get_job(session, job_id)
+            row: Job = repo.get_job(session, job_id)
             results.append(
                 JobResult(
                     job_id=row.id,

@@ -36,7 +36,7 @@ from bot.app import build_bot  # noqa: E402
 from core.db import repositories as repo  # noqa: E402
 from core.db.engine import make_engine, make_session_factory  # noqa: E402
 from core.db.migrate import upgrade  # noqa: E402
-from core.db.models import Avatar  # noqa: E402
+from core.db.models import Job  # noqa: E402
 from core.dispatch import make_producer  # noqa: E402
 from core.images import ImageStore  # noqa: E402
 from core.notify import PollingNotifier  # noqa: E402
@@ -169,7 +169,7 @@ def report(
             answers.append((first - t0) * 1000)
     end_to_end = [delivered[t] - sent[t] for t in delivered]
     with sessions() as session:
-        rows = session.query(Avatar).filter(Avatar.status == "done").all()
+        rows = session.query(Job).filter(Job.status == "done").all()
         renders = [(r.finished_at - r.started_at).total_seconds() for r in rows if r.started_at and r.finished_at]
     pace = "a burst" if not args.interval else f"one every {args.interval} s"
     print(f"bot benchmark: {args.commands} x /avatar create, {pace}")

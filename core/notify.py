@@ -30,7 +30,7 @@ from typing import Any, Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db.models import FINISHED_STATUSES, Avatar
+from core.db.models import FINISHED_STATUSES, Job
 from core.db.repositories import job_statuses, jobs_finished_since
 from core.settings import Settings
 
@@ -241,7 +241,7 @@ class PollingNotifier(JobNotifier):
 
     def _latest_finish(self) -> Optional[datetime]:
         with self.session_factory() as session:
-            return session.scalar(select(func.max(Avatar.finished_at)))
+            return session.scalar(select(func.max(Job.finished_at)))
 
     def _finished_since(self, since: datetime) -> list[tuple[int, str, datetime]]:
         with self.session_factory() as session:

@@ -28,7 +28,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core.db import repositories as repo
-from core.db.models import Avatar
+from core.db.models import Job
 from core.db.repositories.leases import hold_jobs
 from core.errors import AvatarError, GenerationFailed, TransientGenerationError
 from core.spec import AvatarSpec, parse_spec
@@ -58,7 +58,7 @@ class ClaimedJob:
     attempts: int
 
     @classmethod
-    def from_row(cls, row: Avatar) -> ClaimedJob:
+    def from_row(cls, row: Job) -> ClaimedJob:
         return cls(
             id=row.id,
             spec=parse_spec(dict(row.spec)),

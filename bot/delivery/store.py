@@ -25,7 +25,7 @@ from bot.common.guild_settings import guild_rules
 from bot.delivery.outbox import ReplySnapshot
 from bot.delivery.progress import eta_seconds, status_text
 from bot.ui.cards import AvatarCard, card_of
-from core.db.models import Avatar, InteractionReply, JobStatus, ReviewState
+from core.db.models import InteractionReply, Job, JobStatus, ReviewState
 from core.db.repositories import (
     claim_delivery,
     claim_hold,
@@ -94,13 +94,13 @@ class DeliveryStore:
 
     def request_of(self, job_id: int) -> Optional[str]:
         with self.session_factory() as session:
-            job = session.get(Avatar, job_id)
+            job = session.get(Job, job_id)
             return job.request_id if job is not None else None
 
     def decide(self, job_id: int, *, now: datetime) -> Optional[Handling]:
         """Claim the next step for a finished job; None when there is nothing (more) to do here."""
         with self.session_factory() as session:
-            job = session.get(Avatar, job_id)
+            job = session.get(Job, job_id)
             if job is None or not job.finished or job.delivered_at is not None:
                 return None
             row = get_reply(session, job.request_id)
@@ -150,7 +150,7 @@ class DeliveryStore:
         """Claim telling the owner that a held result was rejected (None: they saw it already, or
         it is not a request this bot answers)."""
         with self.session_factory() as session:
-            job = session.get(Avatar, avatar_id)
+            job = session.get(Job, avatar_id)
             if job is None or job.review_state != ReviewState.REJECTED:
                 return None
             row = get_reply(session, job.request_id)

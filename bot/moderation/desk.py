@@ -18,7 +18,7 @@ from bot.common.services import BotServices
 from bot.replies.errors import Refusal, not_configured
 from bot.ui.cards import AvatarCard, card_of
 from bot.ui.sheets import sheet_png
-from core.db.models import Avatar, ReviewState
+from core.db.models import Job, ReviewState
 from core.db.repositories import (
     get_job,
     get_visible_avatar,
@@ -154,7 +154,7 @@ class ReviewDesk:
         return LogPage(entries=entries, page=found.page, pages=found.pages, total=found.total)
 
     @staticmethod
-    def _in_server(session: Session, avatar_id: int, guild_id: int) -> Avatar:
+    def _in_server(session: Session, avatar_id: int, guild_id: int) -> Job:
         avatar = get_job(session, avatar_id)
         if avatar.guild_id != guild_id:
             raise Refusal("error.not_in_server", id=avatar_id)

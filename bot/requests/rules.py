@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.common.guild_settings import GuildSettings
 from bot.replies.errors import Refusal
-from core.db.models import Avatar, ReviewState
+from core.db.models import Job, ReviewState
 from core.db.repositories import count_active_jobs, count_user_jobs_since, get_visible_avatar
 from core.errors import NotFound
 from core.spec import AvatarSpec
@@ -36,7 +36,7 @@ def midnight_utc(now: datetime) -> datetime:
     return datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
 
 
-def source_avatar(session: Session, avatar_id: int, viewer_id: int) -> Avatar:
+def source_avatar(session: Session, avatar_id: int, viewer_id: int) -> Job:
     """An avatar the viewer may build on: visible to them, with a picture, not held or rejected."""
     avatar = get_visible_avatar(session, avatar_id, viewer_id)
     if avatar.review_state == ReviewState.PENDING:

@@ -14,7 +14,7 @@ from typing import Any, Optional
 import discord
 
 from bot import i18n
-from core.db.models import Avatar
+from core.db.models import Job
 from core.errors import InvalidSpec
 from core.images import ImageStore
 from core.spec import parse_spec
@@ -56,7 +56,7 @@ class AvatarCard:
         return f"avatar-{self.id}.png"
 
 
-def card_of(avatar: Avatar, store: Optional[ImageStore] = None) -> AvatarCard:
+def card_of(avatar: Job, store: Optional[ImageStore] = None) -> AvatarCard:
     """A snapshot of a row, with its picture read from the store when there is one (and a store)."""
     png = None
     if store is not None and avatar.image_key is not None and store.exists(avatar.image_key):

@@ -159,8 +159,13 @@ class Guild(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Avatar(Base):
-    """One avatar, and the job that makes it: queued -> running -> done | failed | flagged."""
+class Job(Base):
+    """One job: the avatar a person asked for (spec, seed, kind), its way through the queue
+    (queued -> running -> done | failed | flagged) and, once done, its picture and review.
+
+    The code calls it a job; people see "avatar #id" (the same id). The table keeps the name it
+    was created with, `avatars`, so existing databases need no migration.
+    """
 
     __tablename__ = "avatars"
     __table_args__ = (
@@ -222,7 +227,7 @@ class Avatar(Base):
         return self.status in FINISHED_STATUSES
 
     def __repr__(self) -> str:
-        return f"<Avatar id={self.id} status={self.status} backend={self.backend} owner={self.owner_id}>"
+        return f"<Job id={self.id} status={self.status} backend={self.backend} owner={self.owner_id}>"
 
 
 class Worker(Base):

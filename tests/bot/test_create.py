@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import build_bot
-from core.db.models import Avatar, JobStatus
+from core.db.models import Job, JobStatus
 from core.db.repositories import set_banned, update_guild_settings
 from tests.bot.fake_discord import (
     APPLICATION_ID,
@@ -30,9 +30,9 @@ ORIGINAL = rf"/webhooks/{APPLICATION_ID}/[^/]+/messages/@original"
 DISCORD_ACK_LIMIT_S = 3.0
 
 
-def _jobs(sessions) -> list[Avatar]:
+def _jobs(sessions) -> list[Job]:
     with sessions() as session:
-        return list(session.scalars(select(Avatar).order_by(Avatar.id)))
+        return list(session.scalars(select(Job).order_by(Job.id)))
 
 
 async def test_create_defers_at_once_then_queues_the_jobs_and_says_where_they_are(

@@ -8,7 +8,7 @@ import pytest
 
 from bot.replies.errors import Refusal
 from bot.requests.studio import CreateOrder, Studio
-from core.db.models import Avatar
+from core.db.models import Job
 from core.db.repositories import update_guild_settings
 from core.spec import parse_spec
 
@@ -50,7 +50,7 @@ def test_only_allowed_styles_are_made(studio: Studio, bot_sessions) -> None:
         studio.create(_order({"style": "lorelei"}))
     queued = studio.create(_order({"hair": "long"}))
     with bot_sessions() as session:
-        assert session.get(Avatar, queued.job_ids[0]).spec["style"] == "micah"
+        assert session.get(Job, queued.job_ids[0]).spec["style"] == "micah"
 
 
 def test_a_backend_the_server_does_not_allow_is_refused(studio: Studio, bot_sessions) -> None:
@@ -65,7 +65,7 @@ def test_concurrent_and_daily_limits(studio: Studio, bot_sessions, sent_messages
     with pytest.raises(Refusal, match="already have 3 avatar"):
         studio.create(_order({}))
     with bot_sessions() as session:  # pretend they finished
-        for job in session.query(Avatar):
+        for job in session.query(Job):
             job.status = "done"
         session.commit()
     with pytest.raises(Refusal, match="made 3 of your 4 avatars for today"):
@@ -80,5 +80,5 @@ def test_private_or_server_default_visibility(studio: Studio, bot_sessions) -> N
     queued = studio.create(_order({}))
     public_elsewhere = studio.create(_order({}, guild=None, owner=USER + 1))
     with bot_sessions() as session:
-        assert session.get(Avatar, queued.job_ids[0]).visibility == "private"
-        assert session.get(Avatar, public_elsewhere.job_ids[0]).visibility == "public"
+        assert session.get(Job, queued.job_ids[0]).visibility == "private"
+        assert session.get(Job, public_elsewhere.job_ids[0]).visibility == "public"

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import repositories as repo
-from core.db.models import Avatar, JobStatus, utcnow
+from core.db.models import Job, JobStatus, utcnow
 from core.db.repositories.leases import reserve_reenqueue
 from core.dispatch import enqueue_generate, filesystem_queue_dir, make_producer
 from core.settings import Settings
@@ -38,7 +38,7 @@ def age(session_factory: sessionmaker[Session], job_ids: list[int], seconds: flo
     past = utcnow() - timedelta(seconds=seconds)
     with session_factory() as session:
         session.execute(
-            update(Avatar).where(Avatar.id.in_(job_ids)).values(queued_at=past, enqueued_at=past, **columns)
+            update(Job).where(Job.id.in_(job_ids)).values(queued_at=past, enqueued_at=past, **columns)
         )
         session.commit()
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.gallery.service import Gallery
 from core.db import repositories as repo
-from core.db.models import Avatar, JobStatus, ReviewState, User
+from core.db.models import Job, JobStatus, ReviewState, User
 from core.db.repositories.leases import return_job_from_dead_worker
 from core.errors import GenerationFailed, TransientGenerationError
 from core.images import ImageStore
@@ -315,7 +315,7 @@ def pictures(image_store: ImageStore) -> list[Path]:
 
 def assert_gone(session_factory: sessionmaker[Session], job_id: int, how: str) -> None:
     with session_factory() as session:
-        assert session.get(Avatar, job_id) is None
+        assert session.get(Job, job_id) is None
         if how == "forget":
             assert session.get(User, OWNER) is None
 
@@ -437,7 +437,7 @@ def test_a_picture_whose_result_is_not_committed_is_not_kept(session_factory, im
     # The picture is written, then the database goes away before the result is committed.
     real_mark_done = repo.mark_done
 
-    def mark_done_then_lose_the_connection(session: Session, job_id: int, **kwargs: Any) -> Avatar:
+    def mark_done_then_lose_the_connection(session: Session, job_id: int, **kwargs: Any) -> Job:
         real_mark_done(session, job_id, **kwargs)
         raise OperationalError("UPDATE avatars", {}, Exception("server closed the connection unexpectedly"))
 
@@ -464,7 +464,7 @@ def test_a_picture_another_avatar_uses_is_kept_when_the_commit_fails(session_fac
         def put_image(self, image: Image.Image, metadata: Any, *, ai_generated: bool = True) -> str:
             return picture.stem
 
-    def lose_the_connection(session: Session, job_id: int, **kwargs: Any) -> Avatar:
+    def lose_the_connection(session: Session, job_id: int, **kwargs: Any) -> Job:
         raise OperationalError("UPDATE avatars", {}, Exception("server closed the connection unexpectedly"))
 
     monkeypatch.setattr(repo, "mark_done", lose_the_connection)
@@ -478,4 +478,4 @@ def test_a_picture_another_avatar_uses_is_kept_when_the_commit_fails(session_fac
 
     assert pictures(image_store) == [picture]
     with session_factory() as session:
-        assert session.scalar(select(Avatar.image_key).where(Avatar.id == first)) == picture.stem
+        assert session.scalar(select(Job.image_key).where(Job.id == first)) == picture.stem

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import repositories as repo
 from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade
-from core.db.models import FINISHED_STATUSES, Avatar
+from core.db.models import FINISHED_STATUSES, Job
 from core.dispatch import dispatch_jobs, make_producer
 from core.settings import Settings
 from core.spec import parse_spec
@@ -180,7 +180,7 @@ class Stack:
         finally:
             producer.close()
 
-    def wait_finished(self, job_ids: Sequence[int], timeout_s: float = 120.0) -> list[Avatar]:
+    def wait_finished(self, job_ids: Sequence[int], timeout_s: float = 120.0) -> list[Job]:
         deadline = time.monotonic() + timeout_s
         while True:
             with self.session_factory() as session:
@@ -193,7 +193,7 @@ class Stack:
                 raise AssertionError(f"jobs not finished after {timeout_s} s: {states}\n{logs}")
             time.sleep(0.1)
 
-    def jobs(self, job_ids: Sequence[int]) -> list[Avatar]:
+    def jobs(self, job_ids: Sequence[int]) -> list[Job]:
         with self.session_factory() as session:
             return [repo.get_job(session, job_id) for job_id in job_ids]
 

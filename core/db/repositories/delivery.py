@@ -19,9 +19,9 @@ from typing import Optional
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.db.models import FINISHED_STATUSES, Avatar, InteractionReply, ReviewState, utcnow
+from core.db.models import FINISHED_STATUSES, InteractionReply, Job, ReviewState, utcnow
 
-_avatars = Avatar.__table__
+_avatars = Job.__table__
 _replies = InteractionReply.__table__
 
 
@@ -135,7 +135,7 @@ def claim_delivery(session: Session, job_id: int) -> bool:
         )
         .values(delivered_at=utcnow())
     )
-    _expire(session, Avatar, [job_id])
+    _expire(session, Job, [job_id])
     return result.rowcount == 1
 
 
@@ -152,7 +152,7 @@ def claim_hold(session: Session, job_id: int) -> bool:
         )
         .values(held_at=utcnow(), review_state=ReviewState.PENDING)
     )
-    _expire(session, Avatar, [job_id])
+    _expire(session, Job, [job_id])
     return result.rowcount == 1
 
 
@@ -161,15 +161,15 @@ def undelivered_job_ids(session: Session, *, limit: int = 200) -> list[int]:
     never shown and never held, or approved by a moderator after being held. Rejected ones
     are left alone."""
     query = (
-        select(Avatar.id)
-        .join(InteractionReply, InteractionReply.request_id == Avatar.request_id)
+        select(Job.id)
+        .join(InteractionReply, InteractionReply.request_id == Job.request_id)
         .where(
-            Avatar.delivered_at.is_(None),
-            Avatar.status.in_(FINISHED_STATUSES),
-            Avatar.review_state != ReviewState.REJECTED,
-            or_(Avatar.held_at.is_(None), Avatar.review_state == ReviewState.APPROVED),
+            Job.delivered_at.is_(None),
+            Job.status.in_(FINISHED_STATUSES),
+            Job.review_state != ReviewState.REJECTED,
+            or_(Job.held_at.is_(None), Job.review_state == ReviewState.APPROVED),
         )
-        .order_by(Avatar.finished_at, Avatar.id)
+        .order_by(Job.finished_at, Job.id)
         .limit(limit)
     )
     return list(session.scalars(query))
@@ -182,7 +182,7 @@ def set_review_post(session: Session, avatar_id: int, *, channel_id: int, messag
         .where(_avatars.c.id == avatar_id)
         .values(review_channel_id=channel_id, review_message_id=message_id)
     )
-    _expire(session, Avatar, [avatar_id])
+    _expire(session, Job, [avatar_id])
 
 
 def _expire(session: Session, model: type, keys: list[object]) -> None:

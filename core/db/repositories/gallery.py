@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from core.db.models import FINISHED_STATUSES, Avatar, Favourite, JobStatus, Visibility, utcnow
+from core.db.models import FINISHED_STATUSES, Favourite, Job, JobStatus, Visibility, utcnow
 from core.db.repositories._common import Page, insert_ignoring_conflict, paginate
 from core.db.repositories.jobs import get_job
 from core.db.repositories.leases import lock_jobs
@@ -20,18 +20,18 @@ _VISIBLE_STATUSES = (JobStatus.DONE, JobStatus.FLAGGED)
 
 def list_user_avatars(
     session: Session, user_id: int, *, page: int = 0, page_size: int = 10, include_unfinished: bool = False
-) -> Page[Avatar]:
+) -> Page[Job]:
     """A user's avatars, newest first. By default only those with an image (done or flagged)."""
-    query = select(Avatar).where(Avatar.owner_id == user_id)
+    query = select(Job).where(Job.owner_id == user_id)
     if not include_unfinished:
-        query = query.where(Avatar.status.in_(_VISIBLE_STATUSES))
-    query = query.order_by(Avatar.queued_at.desc(), Avatar.id.desc())
+        query = query.where(Job.status.in_(_VISIBLE_STATUSES))
+    query = query.order_by(Job.queued_at.desc(), Job.id.desc())
     return paginate(session, query, page=page, page_size=page_size)
 
 
-def get_visible_avatar(session: Session, avatar_id: int, viewer_id: int) -> Avatar:
+def get_visible_avatar(session: Session, avatar_id: int, viewer_id: int) -> Job:
     """An avatar the viewer may see: their own, or someone else's public one."""
-    avatar = session.get(Avatar, avatar_id)
+    avatar = session.get(Job, avatar_id)
     if avatar is None or (avatar.owner_id != viewer_id and avatar.visibility != Visibility.PUBLIC):
         raise NotFound(f"avatar #{avatar_id} does not exist or is not yours")
     return avatar
@@ -69,7 +69,7 @@ def forget_user(session: Session, user_id: int) -> list[str]:
     # Locked before listing: a job the user asks for meanwhile is either committed first (and listed
     # here) or refused once they are gone; never left behind to break the user row's deletion.
     user = lock_user(session, user_id)
-    avatar_ids = list(session.scalars(select(Avatar.id).where(Avatar.owner_id == user_id)))
+    avatar_ids = list(session.scalars(select(Job.id).where(Job.owner_id == user_id)))
     session.execute(delete(Favourite).where(Favourite.user_id == user_id))
     keys = _delete_avatars(session, avatar_ids)
     if user is not None and not user.banned:
@@ -83,8 +83,8 @@ def image_keys_in_use(session: Session, keys: Collection[str]) -> set[str]:
     if not keys:
         return set()
     wanted = list(keys)
-    used = set(session.scalars(select(Avatar.image_key).where(Avatar.image_key.in_(wanted))))
-    source_key = Avatar.params["source_image_key"].as_string()
+    used = set(session.scalars(select(Job.image_key).where(Job.image_key.in_(wanted))))
+    source_key = Job.params["source_image_key"].as_string()
     used |= set(session.scalars(select(source_key).where(source_key.in_(wanted))))
     return used
 
@@ -102,17 +102,17 @@ def _delete_avatars(session: Session, avatar_ids: Sequence[int]) -> list[str]:
     # one of these results right now commits before the keys are read below, so its picture is
     # deleted with the rest instead of being left behind.
     lock_jobs(session, ids)
-    rows = session.execute(select(Avatar.image_key, Avatar.params).where(Avatar.id.in_(ids))).all()
+    rows = session.execute(select(Job.image_key, Job.params).where(Job.id.in_(ids))).all()
     keys = {key for key, _ in rows if key}
     # A photo job's uploaded source image is the user's too.
     keys |= {params["source_image_key"] for _, params in rows if params and params.get("source_image_key")}
     # Children of these avatars survive, without the link.
-    session.execute(update(Avatar).where(Avatar.parent_id.in_(ids)).values(parent_id=None))
-    session.execute(update(Avatar).where(Avatar.mix_parent_id.in_(ids)).values(mix_parent_id=None))
+    session.execute(update(Job).where(Job.parent_id.in_(ids)).values(parent_id=None))
+    session.execute(update(Job).where(Job.mix_parent_id.in_(ids)).values(mix_parent_id=None))
     session.execute(delete(Favourite).where(Favourite.avatar_id.in_(ids)))
-    session.execute(delete(Avatar).where(Avatar.id.in_(ids)))
+    session.execute(delete(Job).where(Job.id.in_(ids)))
     for obj in list(session.identity_map.values()):
-        if isinstance(obj, Avatar) and obj.id in ids:
+        if isinstance(obj, Job) and obj.id in ids:
             session.expunge(obj)
     if not keys:
         return []

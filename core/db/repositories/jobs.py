@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.db.models import (
     FINISHED_STATUSES,
-    Avatar,
+    Job,
     JobKind,
     JobStatus,
     ReviewState,
@@ -32,7 +32,7 @@ from core.spec import MAX_SEED, AvatarSpec
 # Long tracebacks belong in logs; the row keeps a readable summary.
 MAX_ERROR_CHARS = 2000
 
-_avatars = Avatar.__table__
+_avatars = Job.__table__
 
 
 def create_jobs(
@@ -50,7 +50,7 @@ def create_jobs(
     params: Optional[dict[str, Any]] = None,
     visibility: str = "public",
     request_id: Optional[str] = None,
-) -> list[Avatar]:
+) -> list[Job]:
     """One queued job per seed, all sharing a request id. Flushes; the caller commits, then enqueues."""
     if not seeds:
         raise InvalidSpec("at least one seed is needed to make an avatar")
@@ -65,7 +65,7 @@ def create_jobs(
     spec_dict = json.loads(spec.to_json())
     now = utcnow()
     jobs = [
-        Avatar(
+        Job(
             owner_id=owner_id,
             guild_id=guild_id,
             channel_id=channel_id,
@@ -90,27 +90,27 @@ def create_jobs(
     return jobs
 
 
-def get_job(session: Session, job_id: int) -> Avatar:
-    job = session.get(Avatar, job_id)
+def get_job(session: Session, job_id: int) -> Job:
+    job = session.get(Job, job_id)
     if job is None:
         raise NotFound(f"avatar #{job_id} does not exist (it may have been deleted)")
     return job
 
 
-def request_jobs(session: Session, request_id: str) -> list[Avatar]:
+def request_jobs(session: Session, request_id: str) -> list[Job]:
     """The jobs of one command (its `count` images), in creation order."""
-    return list(session.scalars(select(Avatar).where(Avatar.request_id == request_id).order_by(Avatar.id)))
+    return list(session.scalars(select(Job).where(Job.request_id == request_id).order_by(Job.id)))
 
 
 def job_statuses(session: Session, job_ids: Collection[int]) -> dict[int, JobStatus]:
     """Current status of each existing job among `job_ids`."""
     if not job_ids:
         return {}
-    rows = session.execute(select(Avatar.id, Avatar.status).where(Avatar.id.in_(list(job_ids))))
+    rows = session.execute(select(Job.id, Job.status).where(Job.id.in_(list(job_ids))))
     return {job_id: JobStatus(status) for job_id, status in rows}
 
 
-def claim_jobs(session: Session, job_id: int, *, worker_id: str, backend: str, limit: int = 1) -> list[Avatar]:
+def claim_jobs(session: Session, job_id: int, *, worker_id: str, backend: str, limit: int = 1) -> list[Job]:
     """Atomically move `job_id` (if still queued) and up to `limit - 1` other queued jobs of `backend`
     (oldest first) to running, for this worker.
 
@@ -164,7 +164,7 @@ def claim_jobs(session: Session, job_id: int, *, worker_id: str, backend: str, l
 
 def mark_done(
     session: Session, job_id: int, *, image_key: str, model_version: str, flagged: bool = False
-) -> Avatar:
+) -> Job:
     """running -> done, or -> flagged with review pending when the safety check flagged the image."""
     values: dict[str, Any] = {
         "status": JobStatus.FLAGGED if flagged else JobStatus.DONE,
@@ -178,13 +178,13 @@ def mark_done(
     return _transition(session, job_id, (JobStatus.RUNNING,), values, "finish")
 
 
-def mark_failed(session: Session, job_id: int, error: str) -> Avatar:
+def mark_failed(session: Session, job_id: int, error: str) -> Job:
     """queued or running -> failed, keeping a readable error."""
     values = {"status": JobStatus.FAILED, "error": error[:MAX_ERROR_CHARS], "finished_at": utcnow()}
     return _transition(session, job_id, (JobStatus.QUEUED, JobStatus.RUNNING), values, "fail")
 
 
-def release_job(session: Session, job_id: int, *, error: Optional[str] = None) -> Avatar:
+def release_job(session: Session, job_id: int, *, error: Optional[str] = None) -> Job:
     """running -> queued, for a retry. It keeps its place in line (queued_at) and its attempt count;
     the caller sends a new message and calls mark_enqueued."""
     values: dict[str, Any] = {"status": JobStatus.QUEUED, "worker_id": None, "started_at": None}
@@ -211,23 +211,23 @@ def queue_position(session: Session, job_id: int) -> int:
     if job.status != JobStatus.QUEUED:
         return 0
     ahead = and_(
-        Avatar.status == JobStatus.QUEUED,
-        Avatar.backend == job.backend,
-        or_(Avatar.queued_at < job.queued_at, and_(Avatar.queued_at == job.queued_at, Avatar.id < job.id)),
+        Job.status == JobStatus.QUEUED,
+        Job.backend == job.backend,
+        or_(Job.queued_at < job.queued_at, and_(Job.queued_at == job.queued_at, Job.id < job.id)),
     )
-    return session.scalar(select(func.count()).select_from(Avatar).where(ahead)) or 0
+    return session.scalar(select(func.count()).select_from(Job).where(ahead)) or 0
 
 
-def jobs_finished_since(session: Session, since: datetime, *, limit: int = 500) -> list[Avatar]:
+def jobs_finished_since(session: Session, since: datetime, *, limit: int = 500) -> list[Job]:
     """Jobs that reached done, failed or flagged at or after `since`, in finishing order.
 
     Finish times come from several processes' clocks and commits land out of order,
     so a poller should ask again from a little before its last answer and drop repeats.
     """
     query = (
-        select(Avatar)
-        .where(Avatar.status.in_(FINISHED_STATUSES), Avatar.finished_at >= since)
-        .order_by(Avatar.finished_at, Avatar.id)
+        select(Job)
+        .where(Job.status.in_(FINISHED_STATUSES), Job.finished_at >= since)
+        .order_by(Job.finished_at, Job.id)
         .limit(limit)
     )
     return list(session.scalars(query))
@@ -237,9 +237,9 @@ def count_user_jobs_since(
     session: Session, owner_id: int, since: datetime, *, guild_id: Optional[int] = None
 ) -> int:
     """Jobs a user asked for since a time (for quotas), optionally in one guild only."""
-    query = select(func.count()).select_from(Avatar).where(Avatar.owner_id == owner_id, Avatar.queued_at >= since)
+    query = select(func.count()).select_from(Job).where(Job.owner_id == owner_id, Job.queued_at >= since)
     if guild_id is not None:
-        query = query.where(Avatar.guild_id == guild_id)
+        query = query.where(Job.guild_id == guild_id)
     return session.scalar(query) or 0
 
 
@@ -247,8 +247,8 @@ def count_active_jobs(session: Session, owner_id: int) -> int:
     """A user's jobs still queued or running."""
     query = (
         select(func.count())
-        .select_from(Avatar)
-        .where(Avatar.owner_id == owner_id, Avatar.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
+        .select_from(Job)
+        .where(Job.owner_id == owner_id, Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
     )
     return session.scalar(query) or 0
 
@@ -258,7 +258,7 @@ def count_active_jobs(session: Session, owner_id: int) -> int:
 
 def _transition(
     session: Session, job_id: int, from_statuses: Sequence[JobStatus], values: dict[str, Any], verb: str
-) -> Avatar:
+) -> Job:
     result = session.execute(
         update(_avatars).where(_avatars.c.id == job_id, _avatars.c.status.in_(from_statuses)).values(**values)
     )
@@ -270,14 +270,14 @@ def _transition(
     return _load(session, [job_id])[0]
 
 
-def _load(session: Session, job_ids: Sequence[int]) -> list[Avatar]:
+def _load(session: Session, job_ids: Sequence[int]) -> list[Job]:
     """Fetch rows changed by Core UPDATEs, refreshing any copies already in the session."""
-    query = select(Avatar).where(Avatar.id.in_(list(job_ids))).execution_options(populate_existing=True)
+    query = select(Job).where(Job.id.in_(list(job_ids))).execution_options(populate_existing=True)
     return list(session.scalars(query))
 
 
 def _expire(session: Session, job_ids: Sequence[int]) -> None:
     wanted = set(job_ids)
     for obj in list(session.identity_map.values()):
-        if isinstance(obj, Avatar) and obj.id in wanted:
+        if isinstance(obj, Job) and obj.id in wanted:
             session.expire(obj)

@@ -24,9 +24,9 @@ from typing import Optional
 from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.db.models import Avatar, JobStatus, Worker, utcnow
+from core.db.models import Job, JobStatus, Worker, utcnow
 
-_avatars = Avatar.__table__
+_avatars = Job.__table__
 
 
 def expired_before(lease_s: float, *, now: Optional[datetime] = None) -> datetime:
@@ -39,25 +39,25 @@ def _last_sent() -> ColumnElement[datetime]:
     return func.coalesce(_avatars.c.enqueued_at, _avatars.c.queued_at)
 
 
-def stale_running_jobs(session: Session, *, dead_after_s: float) -> list[Avatar]:
+def stale_running_jobs(session: Session, *, dead_after_s: float) -> list[Job]:
     """Running jobs whose worker has not been seen for `dead_after_s` (or never registered)."""
     cutoff = expired_before(dead_after_s)
-    worker_alive = exists().where(Worker.id == Avatar.worker_id, Worker.last_seen >= cutoff)
+    worker_alive = exists().where(Worker.id == Job.worker_id, Worker.last_seen >= cutoff)
     query = (
-        select(Avatar)
-        .where(Avatar.status == JobStatus.RUNNING, Avatar.started_at < cutoff, ~worker_alive)
-        .order_by(Avatar.queued_at, Avatar.id)
+        select(Job)
+        .where(Job.status == JobStatus.RUNNING, Job.started_at < cutoff, ~worker_alive)
+        .order_by(Job.queued_at, Job.id)
     )
     return list(session.scalars(query))
 
 
-def stale_queued_jobs(session: Session, *, lease_s: float) -> list[Avatar]:
+def stale_queued_jobs(session: Session, *, lease_s: float) -> list[Job]:
     """Queued jobs with no broker message sent in the last `lease_s` seconds (never sent counts
     from when the job was queued), oldest first."""
     query = (
-        select(Avatar)
-        .where(Avatar.status == JobStatus.QUEUED, _last_sent() < expired_before(lease_s))
-        .order_by(Avatar.queued_at, Avatar.id)
+        select(Job)
+        .where(Job.status == JobStatus.QUEUED, _last_sent() < expired_before(lease_s))
+        .order_by(Job.queued_at, Job.id)
     )
     return list(session.scalars(query))
 
@@ -154,6 +154,6 @@ def reserve_reenqueue(session: Session, job_id: int, *, lease_s: float) -> bool:
 
 
 def _expire(session: Session, job_id: int) -> None:
-    existing = session.identity_map.get(session.identity_key(Avatar, job_id))  # type: ignore[arg-type]
+    existing = session.identity_map.get(session.identity_key(Job, job_id))  # type: ignore[arg-type]
     if existing is not None:
         session.expire(existing)

@@ -6,7 +6,7 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from core.db.models import Avatar, ModerationAction, ModerationActionKind, ReviewState, utcnow
+from core.db.models import Job, ModerationAction, ModerationActionKind, ReviewState, utcnow
 from core.db.repositories.jobs import get_job
 
 
@@ -35,7 +35,7 @@ def record_moderation_action(
     return entry
 
 
-def set_review_state(session: Session, avatar_id: int, review_state: str) -> Avatar:
+def set_review_state(session: Session, avatar_id: int, review_state: str) -> Job:
     """Put an avatar in review (pending) or record the decision (approved, rejected)."""
     avatar = get_job(session, avatar_id)
     avatar.review_state = ReviewState(review_state)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import repositories as repo
-from core.db.models import Avatar, ReviewState, utcnow
+from core.db.models import Job, ReviewState, utcnow
 from core.spec import parse_spec
 
 ALICE, BOB = 111111111111111111, 222222222222222222
@@ -15,7 +15,7 @@ APP = 333333333333333333
 GUILD = 444444444444444444
 
 
-def _request(session: Session, owner: int = ALICE, *, count: int = 1, **spec: str) -> list[Avatar]:
+def _request(session: Session, owner: int = ALICE, *, count: int = 1, **spec: str) -> list[Job]:
     jobs = repo.create_jobs(
         session, owner_id=owner, spec=parse_spec(spec), seeds=list(range(count)), backend="builtin", guild_id=GUILD
     )
@@ -35,7 +35,7 @@ def _request(session: Session, owner: int = ALICE, *, count: int = 1, **spec: st
     return jobs
 
 
-def _finish(session: Session, job: Avatar, n: int, *, flagged: bool = False) -> Avatar:
+def _finish(session: Session, job: Job, n: int, *, flagged: bool = False) -> Job:
     repo.claim_jobs(session, job.id, worker_id="w", backend="builtin")
     done = repo.mark_done(session, job.id, image_key=f"{n:064x}", model_version="v1", flagged=flagged)
     session.commit()

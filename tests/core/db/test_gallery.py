@@ -7,14 +7,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import repositories as repo
-from core.db.models import Avatar, Favourite, JobStatus, User
+from core.db.models import Favourite, Job, JobStatus, User
 from core.errors import NotFound
 from core.spec import parse_spec
 
 ALICE, BOB = 111111111111111111, 222222222222222222
 
 
-def finished(session: Session, owner_id: int, key: str, **kwargs) -> Avatar:
+def finished(session: Session, owner_id: int, key: str, **kwargs) -> Job:
     """A done avatar of `owner_id` whose image has `key`."""
     [job] = repo.create_jobs(session, owner_id=owner_id, spec=parse_spec({}), seeds=[1], backend="builtin", **kwargs)
     repo.claim_jobs(session, job.id, worker_id="w", backend="builtin")

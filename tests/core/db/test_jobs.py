@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import repositories as repo
-from core.db.models import Avatar, JobStatus, ReviewState, User, Worker, utcnow
+from core.db.models import Job, JobStatus, ReviewState, User, Worker, utcnow
 from core.errors import InvalidSpec, JobStateConflict, NotFound
 from core.spec import parse_spec
 
@@ -22,7 +22,7 @@ KEY = "ab" * 32
 
 def make_jobs(
     session: Session, count: int = 1, *, backend: str = "builtin", owner_id: int = OWNER, **kwargs
-) -> list[Avatar]:
+) -> list[Job]:
     spec = parse_spec({"style": "lorelei", "hair": "bun", "count": min(count, 4)})
     jobs = repo.create_jobs(
         session, owner_id=owner_id, spec=spec, seeds=list(range(1, count + 1)), backend=backend, **kwargs
@@ -34,7 +34,7 @@ def make_jobs(
 def age(session: Session, job_ids: Sequence[int], seconds: float, **columns: bool) -> None:
     """Move the named time columns of some jobs `seconds` into the past."""
     past = utcnow() - timedelta(seconds=seconds)
-    session.execute(update(Avatar).where(Avatar.id.in_(job_ids)).values({c: past for c in columns}))
+    session.execute(update(Job).where(Job.id.in_(job_ids)).values({c: past for c in columns}))
     session.commit()
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import repositories as repo
-from core.db.models import Avatar, Favourite, User
+from core.db.models import Favourite, Job, User
 from core.db.repositories.leases import hold_jobs, lock_jobs
 from core.errors import UserForgotten
 from core.spec import parse_spec
@@ -52,7 +52,7 @@ def favourite_for_alice(session_factory: sessionmaker[Session], avatar_id: int) 
 def assert_alice_forgotten(session_factory: sessionmaker[Session]) -> None:
     with session_factory() as session:
         assert session.get(User, ALICE) is None
-        assert session.scalars(select(Avatar.id).where(Avatar.owner_id == ALICE)).all() == []
+        assert session.scalars(select(Job.id).where(Job.owner_id == ALICE)).all() == []
         assert session.scalars(select(Favourite.id).where(Favourite.user_id == ALICE)).all() == []
 
 
@@ -138,7 +138,7 @@ def test_several_jobs_are_locked_lowest_id_first(
     # of the higher ones, whatever order its plan visits them in.
     lowest, *higher = running_jobs(session_factory, 3)
     with engine.begin() as connection:  # its live version now comes last in the table
-        connection.execute(update(Avatar).where(Avatar.id == lowest).values(error="moved"))
+        connection.execute(update(Job).where(Job.id == lowest).values(error="moved"))
 
     def lock_all() -> None:
         with session_factory() as session:
@@ -149,7 +149,7 @@ def test_several_jobs_are_locked_lowest_id_first(
             session.commit()
 
     with Race(engine) as race, session_factory() as holder:
-        holder.execute(select(Avatar.id).where(Avatar.id == lowest).with_for_update())
+        holder.execute(select(Job.id).where(Job.id == lowest).with_for_update())
         racer = race.start(lock_all, name=locker)
         wait_until_blocked(engine, racer)
         assert not racer.done.is_set()
@@ -165,7 +165,7 @@ def holds_some(engine: Engine, job_ids: list[int]) -> str:
     """Why `job_ids` cannot all be locked right now ('' when they can)."""
     try:
         with engine.connect() as probe:
-            probe.execute(select(Avatar.id).where(Avatar.id.in_(job_ids)).with_for_update(nowait=True)).all()
+            probe.execute(select(Job.id).where(Job.id.in_(job_ids)).with_for_update(nowait=True)).all()
             probe.rollback()
     except OperationalError as exc:
         return str(exc.orig).strip()

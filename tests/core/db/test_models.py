@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import repositories as repo
-from core.db.models import Avatar, Guild, User
+from core.db.models import Guild, Job, User
 from core.spec import parse_spec
 
 
@@ -54,13 +54,13 @@ def test_the_database_refuses_an_unknown_status(session_factory: sessionmaker[Se
             session.execute(text("UPDATE avatars SET status = 'lost' WHERE id = :id"), {"id": job.id})
         session.rollback()
         with pytest.raises(StatementError):
-            session.execute(update(Avatar).where(Avatar.id == job.id).values(status="lost"))
+            session.execute(update(Job).where(Job.id == job.id).values(status="lost"))
 
 
 def test_foreign_keys_are_enforced(session_factory: sessionmaker[Session]) -> None:
     with session_factory() as session:
         session.add(
-            Avatar(owner_id=999, request_id="r", spec={}, seed=1, backend="builtin", queued_at=datetime.now(UTC))
+            Job(owner_id=999, request_id="r", spec={}, seed=1, backend="builtin", queued_at=datetime.now(UTC))
         )
         with pytest.raises(IntegrityError):
             session.flush()
