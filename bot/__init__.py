@@ -1,1 +1,2 @@
-"""The Discord side, by feature (requests, gallery, moderation, admin) over shared parts (delivery, ui, common, replies, i18n)."""
+"""The Discord side, by feature (requests, gallery, moderation, admin) over shared parts
+(delivery, ui, common, replies, i18n)."""
