@@ -39,7 +39,7 @@ ENV AVATARBOT_DATA_DIR=/data
 
 # Fail the build, not the first render, when the CLI or the shipped weights are missing.
 RUN avatarbot --help > /dev/null \
-    && python -c "import sys; from db.settings import Settings; w = Settings().builtin_weights; \
+    && python -c "import sys; from core.settings import Settings; w = Settings().builtin_weights; \
 sys.exit(0 if w.is_dir() else f'shipped weights are missing from the image: {w}')"
 
 ENTRYPOINT ["avatarbot"]

@@ -18,10 +18,10 @@ from typing import NoReturn, Optional
 from pydantic import ValidationError
 
 from avatarbot.errors import UsageError
-from db.errors import AvatarError, InvalidSpec
-from db.settings import Settings
-from db.spec import MAX_COUNT, MAX_SEED, AvatarSpec, parse_spec
-from db.vocabulary import ATTRIBUTES, VALUES
+from core.errors import AvatarError, InvalidSpec
+from core.settings import Settings
+from core.spec import MAX_COUNT, MAX_SEED, AvatarSpec, parse_spec
+from core.vocabulary import ATTRIBUTES, VALUES
 
 log = logging.getLogger("avatarbot")
 
@@ -125,10 +125,11 @@ def _run(args: argparse.Namespace, settings: Settings, specs: Sequence[AvatarSpe
         run_bot(settings)
         return 0
     if args.command == "db":
-        from db.migrate import upgrade
+        from core.db.engine import safe_url
+        from core.db.migrate import upgrade
 
         upgrade(settings.resolved_database_url)
-        print(f"database is at the newest schema: {_safe_url(settings.resolved_database_url)}")
+        print(f"database is at the newest schema: {safe_url(settings.resolved_database_url)}")
         return 0
     if args.command == "reconcile":
         return _reconcile(settings)
@@ -136,8 +137,8 @@ def _run(args: argparse.Namespace, settings: Settings, specs: Sequence[AvatarSpe
 
 
 def _reconcile(settings: Settings) -> int:
-    from db.dispatch import make_producer
-    from db.engine import make_engine, make_session_factory
+    from core.db.engine import make_engine, make_session_factory
+    from core.dispatch import make_producer
     from generator.reconcile import reconcile
 
     engine = make_engine(settings.resolved_database_url)
@@ -149,13 +150,6 @@ def _reconcile(settings: Settings) -> int:
         engine.dispose()
     print(f"reconciler: {report.summary()}")
     return 0
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password, for printing."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _configure_logging(settings: Settings, command: str) -> None:

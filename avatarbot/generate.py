@@ -7,7 +7,6 @@ alive) and come back through the notifier, exactly as the bot's do.
 
 from __future__ import annotations
 
-import secrets
 import shutil
 import statistics
 import time
@@ -23,23 +22,22 @@ from tqdm import tqdm
 
 from avatarbot.local_worker import LocalWorker
 from avatarbot.output import OutputFolder
-from avatarbot.sheet import SheetTile, save_contact_sheet
-from db import repositories as repo
-from db.dispatch import dispatch_jobs, make_producer, uses_filesystem_broker
-from db.engine import make_engine, make_session_factory
-from db.errors import AvatarError
-from db.images import ImageStore
-from db.migrate import upgrade
-from db.models import Avatar, JobStatus
-from db.notify import make_notifier
-from db.settings import Settings
-from db.spec import MAX_SEED, AvatarSpec, parse_spec
-from db.vocabulary import VOCABULARY
+from core.contact_sheet import SheetTile, contact_sheet
+from core.db import repositories as repo
+from core.db.engine import make_engine, make_session_factory
+from core.db.migrate import upgrade
+from core.db.models import FINISHED_STATUSES, Job, JobStatus
+from core.dispatch import dispatch_jobs, make_producer, uses_filesystem_broker
+from core.errors import AvatarError
+from core.images import ImageStore
+from core.notify import make_notifier
+from core.settings import Settings
+from core.spec import AvatarSpec, parse_spec, seeds_for
+from core.vocabulary import VOCABULARY
 
 # The local user of the command line: Discord ids are positive snowflakes, so 0 is free.
 CLI_USER_ID = 0
 SHEET_NAME = "contact-sheet.png"
-FINISHED = {JobStatus.DONE, JobStatus.FAILED, JobStatus.FLAGGED}
 
 # What the examples vary, per style (other attributes are left to the generator).
 EXAMPLE_ATTRIBUTES = ("hair", "hair_color", "expression", "background")
@@ -70,13 +68,6 @@ class JobResult:
     error: Optional[str]
     wait_s: Optional[float]
     render_s: Optional[float]
-
-
-def seeds_for(spec: AvatarSpec) -> list[int]:
-    """`count` seeds: consecutive from the spec's seed, or random when it has none."""
-    if spec.seed is not None:
-        return [(spec.seed + i) % (MAX_SEED + 1) for i in range(spec.count)]
-    return [secrets.randbelow(MAX_SEED + 1) for _ in range(spec.count)]
 
 
 def run_generate_command(
@@ -190,7 +181,7 @@ def _wait(
 
 def _finished_ids(session_factory: sessionmaker[Session], job_ids: set[int]) -> set[int]:
     with session_factory() as session:
-        return {job_id for job_id, status in repo.job_statuses(session, job_ids).items() if status in FINISHED}
+        return {job_id for job_id, status in repo.job_statuses(session, job_ids).items() if status in FINISHED_STATUSES}
 
 
 def _seconds(start: Optional[datetime], end: Optional[datetime]) -> Optional[float]:
@@ -203,7 +194,7 @@ def _results(session_factory: sessionmaker[Session], job_ids: Sequence[int]) -> 
     results = []
     with session_factory() as session:
         for job_id in job_ids:
-            row: Avatar = repo.get_job(session, job_id)
+            row: Job = repo.get_job(session, job_id)
             results.append(
                 JobResult(
                     job_id=row.id,
@@ -234,7 +225,7 @@ def _write(results: Sequence[JobResult], store: ImageStore, output: OutputFolder
         staged[result.job_id] = Path(name)
         with Image.open(output.path(name)) as image:
             tiles.append(SheetTile(image.copy(), caption))
-    save_contact_sheet(tiles, output.path(SHEET_NAME))
+    contact_sheet(tiles, columns=4).save(output.path(SHEET_NAME), format="PNG")
     output.commit()
     return {job_id: output.target / name for job_id, name in staged.items()}
 

@@ -33,14 +33,14 @@ from discord.http import Route  # noqa: E402
 
 from bench.children import ChildProcesses  # noqa: E402
 from bot.app import build_bot  # noqa: E402
-from db import repositories as repo  # noqa: E402
-from db.dispatch import make_producer  # noqa: E402
-from db.engine import make_engine, make_session_factory  # noqa: E402
-from db.images import ImageStore  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from db.models import Avatar  # noqa: E402
-from db.notify import PollingNotifier  # noqa: E402
-from db.settings import SHIPPED_WEIGHTS, Settings  # noqa: E402
+from core.db import repositories as repo  # noqa: E402
+from core.db.engine import make_engine, make_session_factory  # noqa: E402
+from core.db.migrate import upgrade  # noqa: E402
+from core.db.models import Job  # noqa: E402
+from core.dispatch import make_producer  # noqa: E402
+from core.images import ImageStore  # noqa: E402
+from core.notify import PollingNotifier  # noqa: E402
+from core.settings import SHIPPED_WEIGHTS, Settings  # noqa: E402
 from tests.bot.fake_discord import APPLICATION_ID, MEMBER_ID, FakeDiscord, command, feed  # noqa: E402
 
 STYLES = ("adventurer", "lorelei", "micah", "miniavs")
@@ -58,7 +58,7 @@ def pick_weights(scratch: Path, children: ChildProcesses) -> tuple[Path, str]:
     if (SHIPPED_WEIGHTS / "model_index.json").is_file():
         return SHIPPED_WEIGHTS, f"shipped ({SHIPPED_WEIGHTS.relative_to(REPO)})"
     tiny = scratch / "tiny-weights"
-    children.run([sys.executable, "-m", "generator.builtin.tiny", str(tiny)], stdout=subprocess.DEVNULL)
+    children.run([sys.executable, "-m", "tests.generator.tiny_chibi", str(tiny)], stdout=subprocess.DEVNULL)
     return tiny, "TINY RANDOM weights (generator/weights/chibi has no model_index.json): plumbing, not the model"
 
 
@@ -101,14 +101,14 @@ async def run(args: argparse.Namespace, scratch: Path, children: ChildProcesses)
     fake = FakeDiscord()
     await fake.start()
     producer = make_producer(settings)
-    previous_base = Route.BASE
+    # discord.py keeps its REST base on the Route class: point it at the stand-in for this run.
+    previous_base, Route.BASE = Route.BASE, fake.api_base
     bot = build_bot(
         settings,
         session_factory=sessions,
         producer=producer,
         notifier=PollingNotifier(sessions, interval_s=0.1),
         image_store=ImageStore(settings.resolved_image_dir),
-        http_base=fake.api_base,
     )
     try:
         wait_for_workers(sessions, args.workers)
@@ -169,7 +169,7 @@ def report(
             answers.append((first - t0) * 1000)
     end_to_end = [delivered[t] - sent[t] for t in delivered]
     with sessions() as session:
-        rows = session.query(Avatar).filter(Avatar.status == "done").all()
+        rows = session.query(Job).filter(Job.status == "done").all()
         renders = [(r.finished_at - r.started_at).total_seconds() for r in rows if r.started_at and r.finished_at]
     pace = "a burst" if not args.interval else f"one every {args.interval} s"
     print(f"bot benchmark: {args.commands} x /avatar create, {pace}")

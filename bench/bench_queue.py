@@ -37,13 +37,13 @@ sys.path.insert(0, str(REPO))  # for bench.children
 from tqdm import tqdm  # noqa: E402
 
 from bench.children import ChildProcesses  # noqa: E402
-from db import repositories as repo  # noqa: E402
-from db.dispatch import dispatch_jobs, make_producer  # noqa: E402
-from db.engine import make_engine, make_session_factory  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from db.notify import make_notifier  # noqa: E402
-from db.settings import Settings  # noqa: E402
-from db.spec import parse_spec  # noqa: E402
+from core.db import repositories as repo  # noqa: E402
+from core.db.engine import make_engine, make_session_factory  # noqa: E402
+from core.db.migrate import upgrade  # noqa: E402
+from core.dispatch import dispatch_jobs, make_producer  # noqa: E402
+from core.notify import make_notifier  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from core.spec import parse_spec  # noqa: E402
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own: the bench empties it
@@ -143,7 +143,7 @@ def main(argv: Optional[list[str]] = None) -> None:
 
 def run(args: argparse.Namespace, work_dir: Path, children: ChildProcesses) -> tuple[list[Row], list[str]]:
     weights = work_dir / "tiny"
-    children.run([sys.executable, "-m", "generator.builtin.tiny", str(weights)], stdout=subprocess.DEVNULL)
+    children.run([sys.executable, "-m", "tests.generator.tiny_chibi", str(weights)], stdout=subprocess.DEVNULL)
     common = {
         "AVATARBOT_BUILTIN_WEIGHTS": str(weights),
         "AVATARBOT_NUM_INFERENCE_STEPS": "1",

@@ -14,20 +14,24 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
-from tqdm import tqdm
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # for the tiny random model, a test fixture (tests/generator/tiny_sd.py)
 
-from db.spec import parse_spec
-from generator.backends.base import RenderRequest
-from generator.backends.stable_diffusion.backend import StableDiffusionBackend
-from generator.backends.stable_diffusion.options import SDOptions
-from generator.backends.stable_diffusion.prompt import build_prompt
-from generator.backends.stable_diffusion.tiny import TINY_IMAGE_SIZE, save_tiny_folder
+import torch  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from core.spec import parse_spec  # noqa: E402
+from generator.backends.base import RenderRequest  # noqa: E402
+from generator.backends.stable_diffusion.backend import StableDiffusionBackend  # noqa: E402
+from generator.backends.stable_diffusion.options import SDOptions  # noqa: E402
+from generator.backends.stable_diffusion.prompt import build_prompt  # noqa: E402
+from tests.generator.tiny_sd import TINY_IMAGE_SIZE, save_tiny_folder  # noqa: E402
 
 SPECS = [
     parse_spec({"style": "adventurer", "hair": "long", "hair_color": "pink", "background": "mint"}),

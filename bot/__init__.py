@@ -1,1 +1,2 @@
-"""The Discord side: client factory, cogs, views, delivery, translations."""
+"""The Discord side, by feature (requests, gallery, moderation, admin) over shared parts
+(delivery, ui, common, replies, i18n)."""

@@ -11,8 +11,8 @@ import json
 import logging
 import sys
 
-from db.errors import AvatarError
-from db.settings import Settings
+from core.errors import AvatarError
+from core.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:

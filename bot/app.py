@@ -4,33 +4,62 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any, Optional
 
 import discord
 from discord import app_commands
-from discord.http import Route
+from discord.app_commands import locale_str
 from sqlalchemy.orm import Session
 
-from bot import log_redaction
-from bot.commands import add_commands
-from bot.delivery import Courier
-from bot.delivery_store import DeliveryStore
+from bot.admin.commands import AdminCommands
+from bot.common import log_redaction
+from bot.common.services import BotServices, ButtonAction
+from bot.delivery.courier import Courier
+from bot.delivery.store import DeliveryStore
+from bot.gallery import handlers as gallery_handlers
+from bot.gallery.commands import avatar_commands as gallery_commands
+from bot.gallery.forget_me import ForgetMeButton
+from bot.gallery.history import HistoryButton
 from bot.i18n import AvatarTranslator
-from bot.replies import reply_with_error
-from bot.services import BotServices
-from bot.views import DYNAMIC_ITEMS
-from db.dispatch import make_producer
-from db.engine import make_engine, make_session_factory
-from db.errors import AvatarError
-from db.images import ImageStore
-from db.notify import make_notifier
-from db.settings import Settings
+from bot.moderation import handlers as moderation_handlers
+from bot.moderation.commands import ModerationCommands
+from bot.replies.interaction import reply_with_error
+from bot.requests import handlers as request_handlers
+from bot.requests.commands import avatar_commands as request_commands
+from bot.ui.buttons import AvatarButton
+from core.db.engine import make_engine, make_session_factory
+from core.dispatch import make_producer
+from core.errors import AvatarError
+from core.images import ImageStore
+from core.notify import make_notifier
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 class MissingToken(AvatarError):
     """The bot cannot log in without a token."""
+
+
+# The persistent buttons every bot registers: they are rebuilt from their custom_id on any press.
+DYNAMIC_ITEMS = (AvatarButton, ForgetMeButton, HistoryButton)
+
+
+def button_actions() -> dict[str, ButtonAction]:
+    """What each button under an avatar does, from the feature it belongs to."""
+    return {**request_handlers.BUTTON_ACTIONS, **gallery_handlers.BUTTON_ACTIONS, **moderation_handlers.BUTTON_ACTIONS}
+
+
+def add_commands(tree: app_commands.CommandTree, services: BotServices) -> None:
+    """Put every command group on `tree` (global commands; nothing is sent until a sync): /avatar
+    holds the requests' and the gallery's commands; /avatar-mod and /avatar-admin are their features' own."""
+    avatar = app_commands.Group(name=locale_str("avatar"), description=locale_str("Make cute chibi avatars"))
+    for command in (*request_commands(services), *gallery_commands(services)):
+        avatar.add_command(command)
+    tree.add_command(avatar)
+    tree.add_command(ModerationCommands(services))
+    tree.add_command(AdminCommands(services))
 
 
 class AvatarTree(app_commands.CommandTree):
@@ -49,7 +78,6 @@ class AvatarBot(discord.Client):
         self,
         services: BotServices,
         *,
-        http_base: Optional[str] = None,
         progress_every_s: float = 2.0,
         sweep_every_s: float = 30.0,
     ) -> None:
@@ -59,8 +87,6 @@ class AvatarBot(discord.Client):
         self.tree = AvatarTree(self)
         add_commands(self.tree, services)
         self.add_dynamic_items(*DYNAMIC_ITEMS)
-        self._http_base = http_base
-        self._previous_http_base: Optional[str] = None
         # Delivery needs the database and the images; the notifier only makes it faster.
         self.courier: Optional[Courier] = None
         if services.session_factory is not None and services.image_store is not None:
@@ -87,22 +113,10 @@ class AvatarBot(discord.Client):
         if self.courier is not None:
             self.courier.start()
 
-    async def login(self, token: str) -> None:
-        if self._http_base is not None:
-            # discord.py keeps the REST base on its Route class; it is put back in close().
-            self._previous_http_base = Route.BASE
-            Route.BASE = self._http_base
-        await super().login(token)
-
     async def close(self) -> None:
-        try:
-            if self.courier is not None:
-                await self.courier.close()
-            await super().close()
-        finally:
-            if self._previous_http_base is not None:
-                Route.BASE = self._previous_http_base
-                self._previous_http_base = None
+        if self.courier is not None:
+            await self.courier.close()
+        await super().close()
 
 
 def build_bot(
@@ -112,14 +126,11 @@ def build_bot(
     producer: Optional[Any] = None,
     notifier: Optional[Any] = None,
     image_store: Optional[Any] = None,
-    http_base: Optional[str] = None,
     progress_every_s: float = 2.0,
     sweep_every_s: float = 30.0,
 ) -> AvatarBot:
     """Build the bot without connecting, so tests and operators can drive it offline.
 
-    `http_base` points the REST calls somewhere other than Discord (e.g. a local stand-in:
-    "http://127.0.0.1:PORT/api/v10"); it takes effect at login and is undone at close.
     Delivery edits progress at most every `progress_every_s` and sweeps for missed results
     every `sweep_every_s`.
     """
@@ -129,9 +140,10 @@ def build_bot(
         producer=producer,
         notifier=notifier,
         image_store=image_store,
+        button_actions=MappingProxyType(button_actions()),
     )
     return AvatarBot(
-        services, http_base=http_base, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s
+        services, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from discord import app_commands
 
 from bot.app import build_bot
-from db.settings import Settings
+from core.settings import Settings
 
 
 async def command_payloads(tree: app_commands.CommandTree) -> list[dict[str, Any]]:

@@ -1,25 +1,22 @@
-"""The worker's Celery app: the broker configuration of db.dispatch plus the generate task.
+"""The worker's Celery app: the broker configuration of core.dispatch plus the generate task.
 
 Nothing is built at import time; `avatarbot worker` calls make_celery() with
 its settings and context. The broker is Redis in production and kombu's
-filesystem transport on the embedded default (see db.dispatch for how each
+filesystem transport on the embedded default (see core.dispatch for how each
 redelivers unacknowledged messages).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from celery import Celery
 
-from db import repositories as repo
-from db.dispatch import GENERATE_TASK, enqueue_generate, make_celery_app
-from db.settings import Settings
+from core.db import repositories as repo
+from core.dispatch import GENERATE_TASK, enqueue_generate, make_celery_app
+from core.settings import Settings
+from generator.context import WorkerContext
 from generator.tasks import run_generate
-
-if TYPE_CHECKING:
-    from generator.worker import WorkerContext
 
 
 def make_celery(settings: Settings, context: WorkerContext) -> Celery:

@@ -33,10 +33,15 @@ from typing import Any, Optional
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import repositories as repo
-from db.dispatch import GENERATE_TASK, enqueue_generate, filesystem_queue_dir, uses_filesystem_broker
-from db.repositories.leases import reserve_reenqueue, return_job_from_dead_worker
-from db.settings import Settings
+from core.db import repositories as repo
+from core.db.repositories.leases import (
+    reserve_reenqueue,
+    return_job_from_dead_worker,
+    stale_queued_jobs,
+    stale_running_jobs,
+)
+from core.dispatch import GENERATE_TASK, enqueue_generate, filesystem_queue_dir, uses_filesystem_broker
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +91,9 @@ def reconcile(settings: Settings, session_factory: sessionmaker[Session], produc
     queue = settings.queue_name
     to_send: list[int] = []
 
-    # Each transaction below locks several job rows: in id order, like everyone else (db.repositories.leases).
+    # Each transaction below locks several job rows: in id order, like everyone else (core.db.repositories.leases).
     with session_factory() as session:
-        stale_running = repo.stale_running_jobs(session, dead_after_s=settings.worker_dead_after_s)
+        stale_running = stale_running_jobs(session, dead_after_s=settings.worker_dead_after_s)
         for job in sorted(stale_running, key=lambda job: job.id):
             if job.backend != settings.backend:
                 continue  # another backend's reconciler (and queue) owns it
@@ -108,7 +113,7 @@ def reconcile(settings: Settings, session_factory: sessionmaker[Session], produc
         returned = set(report.returned_from_dead)
         stale = [
             job.id
-            for job in repo.stale_queued_jobs(session, lease_s=settings.queued_lease_s)
+            for job in stale_queued_jobs(session, lease_s=settings.queued_lease_s)
             if job.backend == settings.backend  # other backends' jobs belong on other queues
         ]
         for job_id in sorted(returned.union(stale)):
@@ -133,7 +138,7 @@ def reconcile(settings: Settings, session_factory: sessionmaker[Session], produc
 
 
 def _publish_failed(settings: Settings, session_factory: sessionmaker[Session], job_id: int) -> None:
-    from db.notify import make_notifier
+    from core.notify import make_notifier
 
     try:
         make_notifier(settings, session_factory).publish(job_id, "failed")

@@ -5,12 +5,13 @@ it in the registered task.
 
 How a job row becomes a RenderRequest (the contract with whoever creates jobs):
 - create / reroll: `spec` and `seed`;
-- variation: `spec` and `seed` of the original, `params.strength` (0..1) and
-  `params.variation_seed`;
+- variation: `spec` and `seed` of the original, `params.variation_seed` and,
+  when the person chose one, `params.strength` (0..1);
 - mix: `spec`/`seed` are avatar A; the row named by `mix_parent_id` is avatar B;
-  `params.mix_ratio` (default 0.5);
+  `params.mix_ratio` when chosen;
 - photo: `params.source_image_key` names the uploaded picture in the image
-  store; `params.strength`.
+  store; `params.strength` when chosen.
+A parameter the job leaves out gets the backend's own default (RenderRequest).
 """
 
 from __future__ import annotations
@@ -19,23 +20,21 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from celery.exceptions import SoftTimeLimitExceeded
 from PIL import Image
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from db import repositories as repo
-from db.errors import AvatarError, GenerationFailed, TransientGenerationError
-from db.models import Avatar
-from db.repositories.leases import hold_jobs
-from db.spec import AvatarSpec, parse_spec
-from generator.backends.base import GeneratorBackend, MixSource, RenderRequest
+from core.db import repositories as repo
+from core.db.models import Job
+from core.db.repositories.leases import hold_jobs
+from core.errors import AvatarError, GenerationFailed, TransientGenerationError
+from core.spec import AvatarSpec, parse_spec
+from generator.backends.base import GeneratorBackend, MixSource, RenderRequest, RenderResult
+from generator.context import WorkerContext
 from generator.time_limits import time_limits
-
-if TYPE_CHECKING:
-    from generator.worker import WorkerContext
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ class ClaimedJob:
     attempts: int
 
     @classmethod
-    def from_row(cls, row: Avatar) -> ClaimedJob:
+    def from_row(cls, row: Job) -> ClaimedJob:
         return cls(
             id=row.id,
             spec=parse_spec(dict(row.spec)),
@@ -111,8 +110,8 @@ def run_generate(context: WorkerContext, job_id: int, *, requeue: Requeue) -> Ge
                 outcome,
             ),
         ):
-            images = backend.render(requests)
-        _finish(context, backend, jobs, images, outcome)
+            result = backend.render(requests)
+        _finish(context, backend, jobs, result, outcome)
     except TRANSIENT_ERRORS as exc:
         log.warning("transient error on jobs %s: %s", outcome.claimed, exc)
         _retry_or_fail(context, jobs, _short(exc), requeue, outcome)
@@ -157,7 +156,7 @@ def _render_request(context: WorkerContext, job: ClaimedJob) -> RenderRequest:
             spec=job.spec,
             seed=job.seed,
             kind="variation",
-            strength=_param(params, "strength", float, job),
+            strength=_param(params, "strength", float, job, required=False),
             variation_seed=_param(params, "variation_seed", int, job),
         )
     if job.kind == "mix":
@@ -171,7 +170,7 @@ def _render_request(context: WorkerContext, job: ClaimedJob) -> RenderRequest:
             seed=job.seed,
             kind="mix",
             mix_with=mix_with,
-            mix_ratio=float(params.get("mix_ratio", 0.5)),
+            mix_ratio=_param(params, "mix_ratio", float, job, required=False),
         )
     if job.kind == "photo":
         key = _param(params, "source_image_key", str, job)
@@ -184,14 +183,17 @@ def _render_request(context: WorkerContext, job: ClaimedJob) -> RenderRequest:
             spec=job.spec,
             seed=job.seed,
             kind="photo",
-            strength=_param(params, "strength", float, job),
+            strength=_param(params, "strength", float, job, required=False),
             init_image=init_image,
         )
     raise GenerationFailed(f"job {job.id} has an unknown kind {job.kind!r}")
 
 
-def _param(params: dict[str, Any], name: str, kind: type, job: ClaimedJob) -> Any:
+def _param(params: dict[str, Any], name: str, kind: type, job: ClaimedJob, *, required: bool = True) -> Any:
+    """A job parameter as `kind`; a missing optional one is None (the backend's default)."""
     if params.get(name) is None:
+        if not required:
+            return None
         raise GenerationFailed(f"{job.kind} job {job.id} is missing its {name!r} parameter")
     try:
         return kind(params[name])
@@ -206,12 +208,11 @@ def _finish(
     context: WorkerContext,
     backend: GeneratorBackend,
     jobs: Sequence[ClaimedJob],
-    images: Sequence[Image.Image],
+    result: RenderResult,
     outcome: GenerateOutcome,
 ) -> None:
-    if len(images) != len(jobs):
-        raise GenerationFailed(f"the generator returned {len(images)} images for {len(jobs)} requests")
-    flags = _safety_flags(backend, len(images))
+    if len(result.images) != len(jobs):
+        raise GenerationFailed(f"the generator returned {len(result.images)} images for {len(jobs)} requests")
     finished: list[tuple[int, str]] = []
     written: list[str] = []
     try:
@@ -219,7 +220,7 @@ def _finish(
             # Checked and locked in the transaction that records the results: a job deleted
             # meanwhile gets no file, and a deletion waits for this commit (then sees the key).
             held = {job.id for job in _still_ours(context, session, jobs)}
-            for job, image, flagged in zip(jobs, images, flags, strict=True):
+            for job, image, flagged in zip(jobs, result.images, result.flagged, strict=True):
                 if job.id not in held:
                     continue
                 key = context.image_store.put_image(image, _metadata(job, backend))
@@ -237,17 +238,6 @@ def _finish(
         _publish(context, job_id, status)
         outcome.done.append(job_id)
     log.info("finished jobs %s", [job_id for job_id, _ in finished])
-
-
-def _safety_flags(backend: GeneratorBackend, count: int) -> list[bool]:
-    # Optional on the protocol: a backend with a safety checker reports one flag per image of its last render.
-    flags = getattr(backend, "last_flags", None)
-    if flags is None:
-        return [False] * count
-    flags = [bool(flag) for flag in flags]
-    if len(flags) != count:
-        raise GenerationFailed(f"the generator returned {len(flags)} safety flags for {count} images")
-    return flags
 
 
 def _metadata(job: ClaimedJob, backend: GeneratorBackend) -> dict[str, str]:

@@ -11,73 +11,20 @@ reconciler treats a stale row as a dead worker), and the periodic reconciler.
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Optional
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
-
-from db import repositories as repo
-from db.dispatch import make_producer
-from db.engine import make_engine, make_session_factory
-from db.errors import AvatarError
-from db.images import ImageStore
-from db.migrate import is_up_to_date
-from db.notify import JobNotifier, make_notifier
-from db.settings import Settings
-from generator.backends.base import GeneratorBackend
-from generator.backends.registry import load_backend
+from core.db.engine import make_engine, make_session_factory, safe_url
+from core.db.migrate import is_up_to_date
+from core.dispatch import make_producer
+from core.errors import AvatarError
+from core.settings import Settings
+from generator.celery_app import make_celery
+from generator.context import build_worker_context
+from generator.reconcile import reconcile
 
 log = logging.getLogger(__name__)
-
-
-def make_worker_id(settings: Settings) -> str:
-    """Celery node name of this process; also its row id in `workers` (unique per process)."""
-    return f"avatarbot-{settings.backend}-{os.getpid()}@{socket.gethostname()}"
-
-
-@dataclass
-class WorkerContext:
-    """Everything a task needs, built once per worker process and passed in (no globals)."""
-
-    settings: Settings
-    session_factory: sessionmaker[Session]
-    image_store: ImageStore
-    notifier: JobNotifier
-    worker_id: str
-    load_backend: Callable[[], GeneratorBackend]
-    _backend: Optional[GeneratorBackend] = field(default=None, init=False, repr=False)
-    _backend_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-
-    def backend(self) -> GeneratorBackend:
-        """The backend, loaded on first use and kept for the life of the process."""
-        with self._backend_lock:
-            if self._backend is None:
-                log.info("loading the %s backend", self.settings.backend)
-                self._backend = self.load_backend()
-                log.info("loaded %s %s", self._backend.name, self._backend.model_version)
-            return self._backend
-
-    def heartbeat(self) -> None:
-        with self.session_factory() as session:
-            repo.heartbeat(
-                session,
-                worker_id=self.worker_id,
-                backend=self.settings.backend,
-                hostname=socket.gethostname(),
-                pid=os.getpid(),
-            )
-            session.commit()
-
-    def forget(self) -> None:
-        with self.session_factory() as session:
-            repo.forget_worker(session, self.worker_id)
-            session.commit()
 
 
 class PeriodicThread(threading.Thread):
@@ -107,27 +54,12 @@ class PeriodicThread(threading.Thread):
             self.join(timeout_s)
 
 
-def build_worker_context(settings: Settings, session_factory: sessionmaker[Session]) -> WorkerContext:
-    return WorkerContext(
-        settings=settings,
-        session_factory=session_factory,
-        image_store=ImageStore(settings.resolved_image_dir),
-        notifier=make_notifier(settings, session_factory),
-        worker_id=make_worker_id(settings),
-        load_backend=lambda: load_backend(settings),
-    )
-
-
 def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
     """Consume settings.queue_name until told to stop; returns the exit code."""
-    # Imported here: the Celery app is built only by this entry point.
-    from generator.celery_app import make_celery
-    from generator.reconcile import reconcile
-
     if not is_up_to_date(settings.resolved_database_url):
         # Migrations are an operator's step (the compose `migrate` service, `avatarbot db upgrade`).
         raise AvatarError(
-            f"the database {_safe_url(settings.resolved_database_url)} is not at the newest schema; "
+            f"the database {safe_url(settings.resolved_database_url)} is not at the newest schema; "
             "run `avatarbot db upgrade` first"
         )
     engine = make_engine(settings.resolved_database_url)
@@ -176,6 +108,3 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
         producer.close()
         engine.dispose()
 
-
-def _safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)

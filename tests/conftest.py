@@ -30,10 +30,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.engine import make_engine, make_session_factory
-from db.images import ImageStore
-from db.migrate import upgrade
-from db.models import Base
+from core.db.engine import make_engine, make_session_factory
+from core.db.migrate import upgrade
+from core.db.models import Base
+from core.images import ImageStore
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "AVATARBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

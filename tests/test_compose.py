@@ -23,10 +23,10 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from avatarbot.cli import build_parser
-from db.settings import Settings
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_ROOMS = ("db", "generator", "bot", "avatarbot")
+SOURCE_ROOMS = ("core", "generator", "bot", "avatarbot")
 
 APP_SERVICES = ("migrate", "worker", "worker-cpu", "bot")
 WORKERS = ("worker", "worker-cpu")
@@ -276,7 +276,7 @@ def test_every_avatarbot_variable_is_a_settings_field(services: dict[str, dict[s
     }
     assert used, "expected AVATARBOT_* settings in the compose file"
     unknown = sorted(used - set(known))
-    assert not unknown, f"not fields of db.settings.Settings (typo?): {unknown}"
+    assert not unknown, f"not fields of core.settings.Settings (typo?): {unknown}"
 
 
 def test_env_example_lists_exactly_what_compose_interpolates() -> None:

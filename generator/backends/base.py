@@ -1,14 +1,15 @@
-"""The generator backend interface: a batch of render requests in, PIL images out."""
+"""The generator backend interface: a batch of render requests in, images with their safety flags out."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Optional, Protocol, runtime_checkable
 
 from PIL import Image
 
-from db.spec import AvatarSpec
+from core.errors import GenerationFailed
+from core.spec import AvatarSpec
 
 RenderKind = Literal["create", "reroll", "variation", "mix", "photo"]
 
@@ -30,6 +31,9 @@ class RenderRequest:
         with `strength` in 0..1 (0 gives the original back).
     mix: `spec`/`seed` are avatar A, `mix_with` is avatar B, `mix_ratio` 0..1 moves towards B.
     photo: `init_image` turned into an avatar of `spec` with `strength` in 0..1.
+
+    `strength` and `mix_ratio` left as None mean "the backend's own default": each backend owns
+    the defaults of what it draws (jobs carry only what a person chose).
     """
 
     spec: AvatarSpec
@@ -38,18 +42,31 @@ class RenderRequest:
     strength: Optional[float] = None
     variation_seed: Optional[int] = None
     mix_with: Optional[MixSource] = None
-    mix_ratio: float = 0.5
+    mix_ratio: Optional[float] = None
     init_image: Optional[Image.Image] = None
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What one render call made, like a diffusers pipeline output: the images in request order,
+    and one safety flag per image (True: send it to the moderators, do not post it; diffusers
+    calls this `nsfw_content_detected`). A backend without a safety check flags nothing."""
+
+    images: list[Image.Image]
+    flagged: list[bool] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.flagged:
+            object.__setattr__(self, "flagged", [False] * len(self.images))
+        if len(self.flagged) != len(self.images):
+            raise GenerationFailed(
+                f"the generator returned {len(self.flagged)} safety flags for {len(self.images)} images"
+            )
 
 
 @runtime_checkable
 class GeneratorBackend(Protocol):
-    """What the worker needs of a generator. Loaded once per worker process.
-
-    Optional (not part of the runtime check): a backend with a safety check sets
-    `last_flags: list[bool]` after each `render`, one per image, True meaning
-    "send to moderators (flagged), do not post"; absent or None means nothing flagged.
-    """
+    """What the worker needs of a generator. Loaded once per worker process."""
 
     @property
     def name(self) -> str:
@@ -63,9 +80,10 @@ class GeneratorBackend(Protocol):
     def kinds(self) -> frozenset[str]:
         """Render kinds this backend can do."""
 
-    def render(self, requests: Sequence[RenderRequest]) -> list[Image.Image]:
-        """Render every request, in order, in as few model calls as it can.
+    def render(self, requests: Sequence[RenderRequest]) -> RenderResult:
+        """Render every request, in order, in as few model calls as it can; one image (and one
+        safety flag) per request.
 
-        Raises db.errors.GenerationFailed (or TransientGenerationError for
+        Raises core.errors.GenerationFailed (or TransientGenerationError for
         retryable faults) with a readable message.
         """

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from db.errors import GenerationFailed
-from db.settings import Settings
+from core.errors import GenerationFailed
+from core.settings import Settings
 from generator.backends.base import GeneratorBackend
 
 BackendLoader = Callable[[Settings], GeneratorBackend]

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from diffusers import AutoencoderKL, DDPMScheduler, DPMSolverMultistepScheduler, UNet2DConditionModel
 
-from db.vocabulary import ATTRIBUTES, VOCABULARY
+from core.vocabulary import ATTRIBUTES, VOCABULARY
 from generator.builtin.attribute_encoder import AttributeEncoder
 
 # Shared noise schedule of training (DDPM) and sampling (DPM-Solver++).

@@ -14,10 +14,10 @@ from typing import Optional
 import torch
 from PIL import Image
 
-from db.errors import GenerationFailed, TransientGenerationError
-from db.spec import AvatarSpec
-from db.vocabulary import VOCABULARY
-from generator.backends.base import RenderRequest
+from core.errors import GenerationFailed, TransientGenerationError
+from core.spec import MAX_SEED, AvatarSpec
+from core.vocabulary import VOCABULARY
+from generator.backends.base import RenderRequest, RenderResult
 from generator.builtin.pipeline import ChibiPipeline
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ DEFAULT_STEPS = 12
 DEFAULT_GUIDANCE = 3.0
 DEFAULT_VARIATION_STRENGTH = 0.35
 DEFAULT_PHOTO_STRENGTH = 0.7
+DEFAULT_MIX_RATIO = 0.5
 # Optional file beside the weights with tuned sampling defaults: {"steps": 12, "guidance": 3.0}
 SAMPLING_DEFAULTS_FILE = "sampling.json"
 
@@ -133,13 +134,14 @@ class BuiltinBackend:
     def pipeline(self) -> ChibiPipeline:
         return self._pipeline
 
-    def render(self, requests: Sequence[RenderRequest]) -> list[Image.Image]:
+    def render(self, requests: Sequence[RenderRequest]) -> RenderResult:
+        """The built-in model draws only from the vocabulary, so it has no safety check: nothing is flagged."""
         prepared = [self._prepare(i, r) for i, r in enumerate(requests)]
         results: list[Optional[Image.Image]] = [None] * len(prepared)
         for group in self._groups(prepared):
             for item, image in zip(group, self._run(group), strict=True):
                 results[item.index] = image
-        return [img for img in results if img is not None]
+        return RenderResult(images=[img for img in results if img is not None])
 
     # -- internals -------------------------------------------------------------
 
@@ -153,7 +155,7 @@ class BuiltinBackend:
             # No variation seed given: derive one, so the same request still gives the same image.
             var_seed = request.variation_seed
             if var_seed is None:
-                var_seed = (request.seed * 1_000_003 + 1) % 2**32
+                var_seed = (request.seed * 1_000_003 + 1) % (MAX_SEED + 1)
             strength = DEFAULT_VARIATION_STRENGTH if request.strength is None else request.strength
             return _Prepared(index, tokens, request.seed, variation_seed=var_seed, variation_strength=strength)
         if request.kind == "mix":
@@ -162,7 +164,8 @@ class BuiltinBackend:
             other = request.mix_with
             return _Prepared(
                 index, tokens, request.seed,
-                mix_tokens=drawable_tokens(other.spec, other.seed), mix_seed=other.seed, mix_ratio=request.mix_ratio,
+                mix_tokens=drawable_tokens(other.spec, other.seed), mix_seed=other.seed,
+                mix_ratio=DEFAULT_MIX_RATIO if request.mix_ratio is None else request.mix_ratio,
             )
         if request.init_image is None:
             raise GenerationFailed("turning a photo into an avatar needs the photo")

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from db.vocabulary import ATTRIBUTES, VOCABULARY
+from core.vocabulary import ATTRIBUTES, VOCABULARY
 
 
 @dataclass(frozen=True)

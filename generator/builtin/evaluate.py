@@ -20,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
 from tqdm import tqdm
 
-from db.spec import AvatarSpec, parse_spec
-from db.vocabulary import ATTRIBUTES, VOCABULARY
+from core.contact_sheet import SheetLayout, SheetTile, contact_sheet
+from core.spec import AvatarSpec, parse_spec
+from core.vocabulary import ATTRIBUTES, VOCABULARY
 from generator.backends.base import MixSource, RenderRequest
 from generator.builtin.backend import BuiltinBackend, drawable_tokens
 from generator.builtin.classifier import AttributeClassifier, load_classifier
@@ -120,45 +121,41 @@ def p50_seconds(backend: BuiltinBackend, batch: int, repeats: int) -> float:
     return float(np.median(times)) / batch
 
 
-def contact_sheet(backend: BuiltinBackend, test_images: np.ndarray, test_tokens: np.ndarray, path: Path,
+def model_sheet(backend: BuiltinBackend, test_images: np.ndarray, test_tokens: np.ndarray, path: Path,
                   columns: int = 8) -> None:
     """Rows: one per style (a seed per column), re-rolls, variations, a mix, photo -> avatar,
     and 16 random partial specs (where broken faces show)."""
     rows: list[tuple[str, list[Image.Image]]] = []
     for style in VOCABULARY.styles:
         spec = parse_spec({"style": style})
-        rows.append((style, backend.render([RenderRequest(spec, 100 + c) for c in range(columns)])))
+        rows.append((style, backend.render([RenderRequest(spec, 100 + c) for c in range(columns)]).images))
     partial = parse_spec({"hair": "long", "hair_color": "pink", "expression": "happy"})
-    rerolls = backend.render([RenderRequest(partial, 300 + c) for c in range(columns)])
+    rerolls = backend.render([RenderRequest(partial, 300 + c) for c in range(columns)]).images
     rows.append(("re-rolls: long pink hair, happy", rerolls))
     strengths = np.linspace(0, 1, columns)
-    rows.append(("variations 0 -> 1", backend.render(
-        [RenderRequest(partial, 300, kind="variation", variation_seed=999, strength=float(s)) for s in strengths])))
+    variations = [RenderRequest(partial, 300, kind="variation", variation_seed=999, strength=float(s))
+                  for s in strengths]
+    rows.append(("variations 0 -> 1", backend.render(variations).images))
     a = parse_spec({"style": "adventurer", "hair_color": "blue"})
     b = parse_spec({"style": "micah", "hair_color": "red"})
     rows.append(("mix adventurer/blue -> micah/red", backend.render(
-        [RenderRequest(a, 7, kind="mix", mix_with=MixSource(b, 8), mix_ratio=float(r)) for r in strengths])))
+        [RenderRequest(a, 7, kind="mix", mix_with=MixSource(b, 8), mix_ratio=float(r)) for r in strengths]).images))
     photo = Image.fromarray(test_images[0])
     photo_strengths = np.linspace(0.3, 1.0, columns - 1)
     photos = backend.render([RenderRequest(parse_spec({"style": "big-smile"}), 5, kind="photo", init_image=photo,
-                                           strength=float(s)) for s in photo_strengths])
+                                           strength=float(s)) for s in photo_strengths]).images
     photo_cell = photo.resize(photos[0].size, Image.LANCZOS)
     rows.append(("photo (left) -> big-smile, strength 0.3 -> 1", [photo_cell, *photos]))
     rng = np.random.default_rng(16)
     randoms = [partial_spec(test_tokens[rng.integers(len(test_tokens))], rng, 0.4) for _ in range(2 * columns)]
-    drawn = backend.render([RenderRequest(spec, 1000 + i) for i, spec in enumerate(randoms)])
+    drawn = backend.render([RenderRequest(spec, 1000 + i) for i, spec in enumerate(randoms)]).images
     rows.append(("16 random partial specs (1/2)", drawn[:columns]))
     rows.append(("16 random partial specs (2/2)", drawn[columns:]))
 
-    cell = rows[0][1][0].width
-    label_h = 22
-    sheet = Image.new("RGB", (cell * columns, (cell + label_h) * len(rows)), "white")
-    draw = ImageDraw.Draw(sheet)
-    for r, (label, images) in enumerate(rows):
-        y = r * (cell + label_h)
-        draw.text((6, y + 4), label, fill=(40, 40, 40))
-        for c, img in enumerate(images):
-            sheet.paste(img, (c * cell, y + label_h))
+    # One row per label: the label under the row's first picture, the column number under the others.
+    tiles = [SheetTile(img, label if c == 0 else f"{c + 1}") for label, images in rows for c, img in enumerate(images)]
+    sheet = contact_sheet(tiles, columns=columns,
+                          layout=SheetLayout(tile=rows[0][1][0].width, caption_lines=1, fit="contain"))
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path, optimize=True)
 
@@ -254,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
     result["gpu_images_per_s"] = None
     result["gpu_batch_size"] = None
     if not args.no_sheet:
-        contact_sheet(backend, test_images, test_tokens, sheet)
+        model_sheet(backend, test_images, test_tokens, sheet)
     result["weights_mb"] = round(sum(p.stat().st_size for p in args.weights.rglob("*.safetensors")) / 2**20, 2)
     if args.extra is not None and args.extra.is_file():
         result.update(json.loads(args.extra.read_text()))

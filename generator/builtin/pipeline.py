@@ -19,34 +19,13 @@ from diffusers.pipelines.pipeline_utils import DiffusionPipeline
 from diffusers.utils import BaseOutput
 from PIL import Image
 
-from db.spec import AvatarSpec
+from core.spec import MAX_SEED, AvatarSpec
 from generator.builtin.attribute_encoder import AttributeEncoder
 from generator.builtin.upscaling_decoder import UpscalingDecoder, split_rgb_alpha
+from generator.noise import seeded_noise, slerp
 
 SpecLike = Union[AvatarSpec, Sequence[int]]
-MAX_SEED = 2**63 - 1
 OUTPUT_TYPES = ("pil", "np", "pt")
-
-
-def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
-    """Spherical interpolation of two noise tensors; t=0 returns `a` itself, bit for bit."""
-    if t == 0:
-        return a.clone()
-    if t == 1:
-        return b.clone()
-    a_flat, b_flat = a.flatten().double(), b.flatten().double()
-    cos = torch.dot(a_flat, b_flat) / (a_flat.norm() * b_flat.norm())
-    theta = torch.arccos(cos.clamp(-1.0, 1.0)).item()
-    if theta < 1e-4:  # nearly parallel: plain lerp is exact enough
-        return ((1 - t) * a.double() + t * b.double()).to(a.dtype)
-    out = (math.sin((1 - t) * theta) * a.double() + math.sin(t * theta) * b.double()) / math.sin(theta)
-    return out.to(a.dtype)
-
-
-def seed_noise(seed: int, shape: tuple[int, ...]) -> torch.Tensor:
-    """The initial noise of one avatar: a function of its seed only (drawn on the CPU)."""
-    generator = torch.Generator("cpu").manual_seed(int(seed))
-    return torch.randn(shape, generator=generator, dtype=torch.float32)
 
 
 @dataclass
@@ -255,13 +234,13 @@ class ChibiPipeline(DiffusionPipeline):
         # 3. Initial noise per image: its seed, perturbed (variation) or slerped (mix).
         noises = []
         for i, seed in enumerate(seeds):
-            noise = seed_noise(seed, shape)
+            noise = seeded_noise(seed, shape)
             if variation_seeds is not None and variation_seeds[i] is not None:
                 s = variation_strengths[i] if variation_strengths and variation_strengths[i] is not None else 0.3
-                noise = slerp(noise, seed_noise(variation_seeds[i], shape), float(s))
+                noise = slerp(noise, seeded_noise(variation_seeds[i], shape), float(s))
             if mix_specs is not None and mix_specs[i] is not None:
                 ratio = float(mix_ratios[i]) if mix_ratios and mix_ratios[i] is not None else 0.5
-                noise = slerp(noise, seed_noise(mix_seeds[i], shape), ratio)
+                noise = slerp(noise, seeded_noise(mix_seeds[i], shape), ratio)
             noises.append(noise)
         noise = torch.cat(noises).to(device=device, dtype=dtype)
 

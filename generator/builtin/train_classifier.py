@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from db.vocabulary import ATTRIBUTES
+from core.vocabulary import ATTRIBUTES
 from generator.builtin.classifier import AttributeClassifier, ClassifierSizes
 from generator.builtin.training import (
     DATA_ROOT,

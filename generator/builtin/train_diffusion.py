@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL
 
-from db.vocabulary import VOCABULARY
+from core.vocabulary import VOCABULARY
 from generator.builtin.architecture import (
     UNetSizes,
     build_attribute_encoder,

@@ -151,7 +151,7 @@ def run_loop(
 
 def synthetic_split(split: str, size: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Stand-in data: a background colour, a face disc, a hair cap, labelled by their tokens."""
-    from db.vocabulary import ATTRIBUTES, VOCABULARY
+    from core.vocabulary import ATTRIBUTES, VOCABULARY
 
     rng = np.random.default_rng({"train": 0, "val": 1, "test": 2}.get(split, 3))
     rows = []

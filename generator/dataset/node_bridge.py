@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from db.errors import AvatarError
+from core.errors import AvatarError
 
 TOOL_DIR = Path(__file__).resolve().parent
 RENDER_SCRIPT = TOOL_DIR / "render.mjs"

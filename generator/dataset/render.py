@@ -95,7 +95,7 @@ def render_split(
     progress: bool = True,
 ) -> None:
     """Make sure `split` holds `count` samples at every size in `sizes`."""
-    from db.vocabulary import VOCABULARY
+    from core.vocabulary import VOCABULARY
 
     root = Path(root)
     bar = tqdm(total=count, unit="img", desc=f"{split}", disable=not progress, smoothing=0.05)

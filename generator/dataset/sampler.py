@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from db.vocabulary import ATTRIBUTES, VOCABULARY
+from core.vocabulary import ATTRIBUTES, VOCABULARY
 from generator.dataset.palette import BACKGROUNDS, PALETTES
 from generator.dataset.styles import STYLES, StyleMapping
 

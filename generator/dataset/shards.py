@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from db.vocabulary import ATTRIBUTES, VOCABULARY
+from core.vocabulary import ATTRIBUTES, VOCABULARY
 
 SHARD_SIZE = 1000
 SPLITS = ("train", "val", "test")
@@ -130,7 +130,7 @@ def load_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Load a split into memory: (uint8 images N×size×size×3, int64 tokens N×8).
 
-    Tokens are db.vocabulary token ids, one per ATTRIBUTE (never 0: every sample is fully
+    Tokens are core.vocabulary token ids, one per ATTRIBUTE (never 0: every sample is fully
     labelled). `limit` keeps only the first samples. Everything rendered so far is loaded,
     so this also works while a render is still running.
     """
@@ -139,7 +139,7 @@ def load_split(
     if manifest.get("vocabulary") != vocabulary_record():
         raise DatasetMissing(
             f"the data set at {root} was rendered with another vocabulary; render it again "
-            "(its tokens would not match db.vocabulary)"
+            "(its tokens would not match core.vocabulary)"
         )
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")

@@ -6,7 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
+
+from core.contact_sheet import SheetLayout, SheetTile
+from core.contact_sheet import contact_sheet as draw_sheet
 
 CAPTION_HEIGHT = 12
 
@@ -15,17 +18,10 @@ def contact_sheet(images: Sequence[np.ndarray], captions: Sequence[str] = (), co
     """Tile equally sized H×W×3 uint8 images in a grid, each with an optional caption under it."""
     if not images:
         raise ValueError("a contact sheet needs at least one image")
-    height, width = images[0].shape[:2]
-    caption_h = CAPTION_HEIGHT if captions else 0
-    rows = -(-len(images) // columns)
-    sheet = Image.new("RGB", (columns * width, rows * (height + caption_h)), "white")
-    draw = ImageDraw.Draw(sheet)
-    for i, pixels in enumerate(images):
-        x, y = (i % columns) * width, (i // columns) * (height + caption_h)
-        sheet.paste(Image.fromarray(pixels), (x, y))
-        if captions:
-            draw.text((x + 2, y + height), captions[i][: width // 6], fill="black")
-    return sheet
+    layout = SheetLayout(tile=images[0].shape[1], gap=0, caption_lines=1 if captions else 0,
+                         line_height=CAPTION_HEIGHT, background=(255, 255, 255), ink=(0, 0, 0))
+    tiles = [SheetTile(Image.fromarray(pixels), captions[i] if captions else "") for i, pixels in enumerate(images)]
+    return draw_sheet(tiles, columns=columns, layout=layout)
 
 
 _SHORT = {"happy": "hap", "neutral": "neu", "sad": "sad", "surprised": "sur", "wink": "wnk"}
@@ -39,7 +35,7 @@ def caption(labels: dict[str, str]) -> str:
 
 def dataset_sheet(root: Path, split: str, count: int, size: int = 128) -> Image.Image:
     """The first `count` samples of a split, captioned with their labels."""
-    from db.vocabulary import ATTRIBUTES, VOCABULARY
+    from core.vocabulary import ATTRIBUTES, VOCABULARY
     from generator.dataset.shards import load_split
 
     images, tokens = load_split(root, split, size, limit=count)

@@ -101,9 +101,9 @@ def write_stand_ins(folder: Path) -> None:
     stand_ins = {
         "avatarbot/__init__.py": "",
         "avatarbot/__main__.py": CHILD,
-        "generator/__init__.py": "",
-        "generator/builtin/__init__.py": "",
-        "generator/builtin/tiny.py": "import os, sys; os.makedirs(sys.argv[1])\n",
+        "tests/__init__.py": "",
+        "tests/generator/__init__.py": "",
+        "tests/generator/tiny_chibi.py": "import os, sys; os.makedirs(sys.argv[1])\n",
     }
     for name, text in stand_ins.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)

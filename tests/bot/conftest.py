@@ -18,10 +18,10 @@ from discord.http import Route
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import AvatarBot, build_bot
-from db.dispatch import filesystem_queue_dir, make_producer
-from db.engine import make_engine, make_session_factory
-from db.images import ImageStore
-from db.settings import Settings
+from core.db.engine import make_engine, make_session_factory
+from core.dispatch import filesystem_queue_dir, make_producer
+from core.images import ImageStore
+from core.settings import Settings
 from tests.bot.fake_discord import APPLICATION_ID, FakeDiscord, settle
 from tests.bot.jobs import finish_job
 
@@ -61,9 +61,12 @@ def sent_messages(bot_settings: Settings):
 
 
 @pytest.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
+async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    """The local stand-in for Discord's REST API. discord.py keeps its REST base on the Route class
+    (process-wide), so only this fixture points it at the stand-in, and puts it back afterwards."""
     server = FakeDiscord()
     await server.start()
+    monkeypatch.setattr(Route, "BASE", server.api_base)
     yield server
     await server.close()
 
@@ -88,7 +91,6 @@ async def start_bot(
     """Builds and logs in bots against the stand-in and one database (call it again to 'restart').
     Every bot it made is closed after the test. Background delivery timers default to an hour, so
     tests drive delivery themselves (courier.handle_job, sweep, progress_tick)."""
-    monkeypatch.setattr(Route, "BASE", Route.BASE)  # put back after the test, whatever happens
     started: list[AvatarBot] = []
 
     async def start(
@@ -100,7 +102,6 @@ async def start_bot(
             producer=producer,
             image_store=bot_images,
             notifier=notifier,
-            http_base=fake_discord.api_base,
             progress_every_s=progress_every_s,
             sweep_every_s=sweep_every_s,
         )

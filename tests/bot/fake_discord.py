@@ -1,7 +1,7 @@
 """An offline stand-in for Discord: a local REST API that records every call, and builders of
 interaction payloads shaped as Discord's gateway delivers them.
 
-The bot under test logs in against the local server (build_bot(..., http_base=server.api_base)),
+The bot under test logs in against the local server (the `fake_discord` fixture points discord.py's Route.BASE at it),
 so discord.py runs its real HTTP, interaction-response and webhook code; a test then feeds an
 interaction with `feed(bot, payload)` and waits for the calls it expects.
 """

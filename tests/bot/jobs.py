@@ -11,9 +11,9 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import repositories as repo
-from db.images import ImageStore
-from db.models import Avatar, InteractionReply
+from core.db import repositories as repo
+from core.db.models import InteractionReply, Job
+from core.images import ImageStore
 
 
 def finish_job(
@@ -39,15 +39,15 @@ def finish_job(
     return job_id
 
 
-def jobs(sessions: sessionmaker[Session], owner_id: Optional[int] = None) -> list[Avatar]:
+def jobs(sessions: sessionmaker[Session], owner_id: Optional[int] = None) -> list[Job]:
     with sessions() as session:
-        query = select(Avatar).order_by(Avatar.id)
+        query = select(Job).order_by(Job.id)
         if owner_id is not None:
-            query = query.where(Avatar.owner_id == owner_id)
+            query = query.where(Job.owner_id == owner_id)
         return list(session.scalars(query))
 
 
-def job(sessions: sessionmaker[Session], job_id: int) -> Avatar:
+def job(sessions: sessionmaker[Session], job_id: int) -> Job:
     with sessions() as session:
         return repo.get_job(session, job_id)
 
@@ -58,7 +58,7 @@ def reply_of(sessions: sessionmaker[Session], request_id: str) -> Optional[Inter
 
 
 def moved_to_follow_up(reply: InteractionReply) -> bool:
-    """The bot recorded the private follow-up its reply moved to (bot.submit.queue_request)."""
+    """The bot recorded the private follow-up its reply moved to (bot.requests.submit.queue_request)."""
     return reply.message_id is not None
 
 

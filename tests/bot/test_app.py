@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from bot.app import MissingToken, build_bot, run_bot
-from db.settings import Settings
+from core.settings import Settings
 
 
 def test_run_without_token_says_what_to_set() -> None:
@@ -30,12 +30,13 @@ def test_build_bot_does_not_connect() -> None:
 
 def test_build_bot_from_settings_wires_the_database_and_queue(tmp_path) -> None:
     from bot.app import build_bot_from_settings
+    from bot.requests.studio import studio_of
 
     bot = build_bot_from_settings(Settings(data_dir=tmp_path, broker_url="filesystem"))
     services = bot.services
     assert services.session_factory is not None and services.producer is not None
     assert services.notifier is not None and services.image_store is not None
-    assert services.studio() is not None
+    assert studio_of(services).producer is services.producer
     assert bot.courier is not None and bot.courier.progress_every_s == 2.0  # progress edits at most every 2 s
     engine = services.session_factory.kw["bind"]
     assert str(engine.url).endswith("avatarbot.sqlite3")
@@ -47,7 +48,7 @@ def test_interaction_tokens_are_redacted_from_logs() -> None:
     import io
     import logging
 
-    from bot import log_redaction
+    from bot.common import log_redaction
 
     token = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDpzZWNyZXQtc2VjcmV0"
     stream = io.StringIO()

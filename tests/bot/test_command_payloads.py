@@ -14,8 +14,8 @@ import jsonschema
 import pytest
 
 from bot.command_payloads import bot_command_payloads
-from db.settings import Settings
-from db.vocabulary import VOCABULARY
+from core.settings import Settings
+from core.vocabulary import VOCABULARY
 
 # Discord's OpenAPI description sits next to the checkout (../shared), or where this names it.
 OPENAPI = Path(

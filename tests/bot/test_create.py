@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from discord.http import Route
 from sqlalchemy import select
 
 from bot.app import build_bot
-from db.models import Avatar, JobStatus
-from db.repositories import set_banned, update_guild_settings
+from core.db.models import Job, JobStatus
+from core.db.repositories import set_banned, update_guild_settings
 from tests.bot.fake_discord import (
     APPLICATION_ID,
     CHANNEL_ID,
@@ -31,9 +30,9 @@ ORIGINAL = rf"/webhooks/{APPLICATION_ID}/[^/]+/messages/@original"
 DISCORD_ACK_LIMIT_S = 3.0
 
 
-def _jobs(sessions) -> list[Avatar]:
+def _jobs(sessions) -> list[Job]:
     with sessions() as session:
-        return list(session.scalars(select(Avatar).order_by(Avatar.id)))
+        return list(session.scalars(select(Job).order_by(Job.id)))
 
 
 async def test_create_defers_at_once_then_queues_the_jobs_and_says_where_they_are(
@@ -98,8 +97,7 @@ async def test_the_daily_limit_says_when_to_try_again(offline_bot, fake_discord:
 async def test_without_a_database_create_says_it_is_not_available(
     fake_discord: FakeDiscord, bot_settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(Route, "BASE", Route.BASE)
-    bot = build_bot(bot_settings, http_base=fake_discord.api_base)
+    bot = build_bot(bot_settings)
     await bot.login("offline-test-token")
     try:
         feed(bot, command("avatar", "create", {"style": "micah"}))

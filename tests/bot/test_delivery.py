@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from db.models import InteractionReply, utcnow
-from db.repositories import claim_jobs, update_guild_settings
+from core.db.models import InteractionReply, utcnow
+from core.db.repositories import claim_jobs, update_guild_settings
 from tests.bot.fake_discord import (
     APPLICATION_ID,
     CHANNEL_ID,

@@ -7,9 +7,9 @@ import io
 from PIL import Image
 from sqlalchemy import func, select
 
-from db.models import Avatar, Favourite, InteractionReply, ModerationAction, User
-from db.repositories import create_jobs, record_moderation_action
-from db.spec import parse_spec
+from core.db.models import Favourite, InteractionReply, Job, ModerationAction, User
+from core.db.repositories import create_jobs, record_moderation_action
+from core.spec import parse_spec
 from tests.bot.fake_discord import (
     APPLICATION_ID,
     DEFERRED_UPDATE_MESSAGE,
@@ -89,7 +89,7 @@ async def test_delete_removes_the_row_and_files_only_for_the_owner(
 
     _, done = await _run(offline_bot, fake_discord, "avatar", "delete", {"id": first})
     assert done.json["content"] == f"Avatar #{first} was deleted."
-    assert _count(bot_sessions, Avatar, Avatar.id == first) == 0 and not path.exists()
+    assert _count(bot_sessions, Job, Job.id == first) == 0 and not path.exists()
 
     # The button under a result deletes it and replaces that message.
     other_path = bot_images.path(job(bot_sessions, second).image_key)
@@ -116,7 +116,7 @@ async def test_forget_me_deletes_every_row_and_image_of_the_user(
     feed(offline_bot, payload)
     done = await answered(fake_discord, payload["token"], 0)
     assert done.json["content"].startswith("Done: 4 avatar(s)") and done.json["components"] == []
-    assert _count(bot_sessions, Avatar, Avatar.owner_id == MEMBER_ID) == 0
+    assert _count(bot_sessions, Job, Job.owner_id == MEMBER_ID) == 0
     assert _count(bot_sessions, InteractionReply, InteractionReply.user_id == MEMBER_ID) == 0
     assert _count(bot_sessions, User, User.id == MEMBER_ID) == 0
     assert not any(p.exists() for p in paths)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import Refusal
-from bot.guild_settings import BACKENDS, GuildSettings, apply_change, parse_settings_change
+from bot.admin.settings_change import apply_change, parse_settings_change
+from bot.common.guild_settings import BACKENDS, GuildSettings
+from bot.replies.errors import Refusal
 
 
 def test_defaults_allow_everything() -> None:

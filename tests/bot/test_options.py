@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import describe_error
-from bot.options import attribute_options, parse_create_options, suggest_values
-from db.errors import AvatarError, InvalidSpec
-from db.vocabulary import VOCABULARY
+from bot.replies.errors import describe_error
+from bot.requests.create_options import attribute_options, parse_create_options, suggest_values
+from core.errors import AvatarError, InvalidSpec
+from core.vocabulary import VOCABULARY
 
 
 def test_options_follow_the_vocabulary() -> None:

@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from db.repositories import update_guild_settings
+from core.db.repositories import update_guild_settings
 from tests.bot.fake_discord import (
     APPLICATION_ID,
     EPHEMERAL,
@@ -67,13 +67,13 @@ async def test_vary_and_mix_give_the_worker_its_parameters(offline_bot, fake_dis
     assert varied.params["strength"] == 0.6 and isinstance(varied.params["variation_seed"], int)
 
     await _run(offline_bot, fake_discord, button_press(f"avatar:vary:{second}"))
-    assert _newest(bot_sessions).params["strength"] == 0.35  # the default
+    assert "strength" not in _newest(bot_sessions).params  # not chosen: the backend's own default applies
 
     answer = await _run(offline_bot, fake_discord, command("avatar", "mix", {"a": first, "b": second}))
     assert answer.json["content"].startswith(f"Mixing avatars #{first} and #{second}.")
     mixed = _newest(bot_sessions)
     assert (mixed.kind, mixed.parent_id, mixed.mix_parent_id) == ("mix", first, second)
-    assert mixed.params == {"mix_ratio": 0.5}
+    assert mixed.params == {}  # the ratio is the backend's default
 
 
 async def test_requests_from_a_private_avatar_stay_private(offline_bot, fake_discord, bot_sessions, bot_images):

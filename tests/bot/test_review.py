@@ -6,9 +6,9 @@ from __future__ import annotations
 import discord
 from sqlalchemy import select
 
-from bot.guild_settings import GuildSettings
-from db.models import Avatar, ModerationAction
-from db.repositories import get_guild_settings, update_guild_settings
+from bot.common.guild_settings import GuildSettings
+from core.db.models import Job, ModerationAction
+from core.db.repositories import get_guild_settings, update_guild_settings
 from tests.bot.fake_discord import (
     APPLICATION_ID,
     CHANNEL_ID,
@@ -153,7 +153,7 @@ async def test_a_moderator_of_another_server_cannot_decide(
 ) -> None:
     _, job_id = await _made(offline_bot, fake_discord, bot_sessions, finish, flagged=True)
     with bot_sessions() as session:
-        session.get(Avatar, job_id).guild_id = GUILD_ID + 1
+        session.get(Job, job_id).guild_id = GUILD_ID + 1
         session.commit()
     decide = command("avatar-mod", "approve", {"avatar": job_id}, user_id=MODERATOR_ID, permissions=MODERATOR)
     feed(offline_bot, decide)

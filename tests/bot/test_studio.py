@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.errors import Refusal
-from bot.studio import CreateOrder, Studio, seeds_for
-from db.models import Avatar
-from db.repositories import update_guild_settings
-from db.spec import MAX_SEED, parse_spec
+from bot.replies.errors import Refusal
+from bot.requests.studio import CreateOrder, Studio
+from core.db.models import Job
+from core.db.repositories import update_guild_settings
+from core.spec import parse_spec
 
 GUILD, CHANNEL, USER = 10, 20, 30
 
@@ -28,11 +28,6 @@ def _configure(bot_sessions, **settings) -> None:
     with bot_sessions() as session:
         update_guild_settings(session, GUILD, settings)
         session.commit()
-
-
-def test_seeds_are_consecutive_from_the_given_one_and_wrap() -> None:
-    assert seeds_for(parse_spec({"seed": MAX_SEED, "count": 2})) == [MAX_SEED, 0]
-    assert len(set(seeds_for(parse_spec({"count": 4})))) == 4
 
 
 def test_queue_place_counts_earlier_requests(studio: Studio, sent_messages) -> None:
@@ -55,7 +50,7 @@ def test_only_allowed_styles_are_made(studio: Studio, bot_sessions) -> None:
         studio.create(_order({"style": "lorelei"}))
     queued = studio.create(_order({"hair": "long"}))
     with bot_sessions() as session:
-        assert session.get(Avatar, queued.job_ids[0]).spec["style"] == "micah"
+        assert session.get(Job, queued.job_ids[0]).spec["style"] == "micah"
 
 
 def test_a_backend_the_server_does_not_allow_is_refused(studio: Studio, bot_sessions) -> None:
@@ -70,7 +65,7 @@ def test_concurrent_and_daily_limits(studio: Studio, bot_sessions, sent_messages
     with pytest.raises(Refusal, match="already have 3 avatar"):
         studio.create(_order({}))
     with bot_sessions() as session:  # pretend they finished
-        for job in session.query(Avatar):
+        for job in session.query(Job):
             job.status = "done"
         session.commit()
     with pytest.raises(Refusal, match="made 3 of your 4 avatars for today"):
@@ -85,5 +80,5 @@ def test_private_or_server_default_visibility(studio: Studio, bot_sessions) -> N
     queued = studio.create(_order({}))
     public_elsewhere = studio.create(_order({}, guild=None, owner=USER + 1))
     with bot_sessions() as session:
-        assert session.get(Avatar, queued.job_ids[0]).visibility == "private"
-        assert session.get(Avatar, public_elsewhere.job_ids[0]).visibility == "public"
+        assert session.get(Job, queued.job_ids[0]).visibility == "private"
+        assert session.get(Job, public_elsewhere.job_ids[0]).visibility == "public"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.views import MAX_CUSTOM_ID, AvatarButton, ForgetMeButton, forget_me_view, result_view
+from bot.gallery.forget_me import ForgetMeButton, forget_me_view
+from bot.ui.buttons import MAX_CUSTOM_ID, AvatarButton, result_view
 
 LARGEST_SNOWFLAKE = 2**64 - 1
 

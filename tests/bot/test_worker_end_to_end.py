@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import repositories as repo
-from db.engine import make_engine, make_session_factory
-from db.migrate import upgrade
-from db.models import Favourite
-from db.notify import PollingNotifier
-from db.settings import Settings
+from core.db import repositories as repo
+from core.db.engine import make_engine, make_session_factory
+from core.db.migrate import upgrade
+from core.db.models import Favourite
+from core.notify import PollingNotifier
+from core.settings import Settings
 from tests.bot.fake_discord import APPLICATION_ID, FakeDiscord, button_press, command, feed
 from tests.bot.jobs import job, jobs
 from tests.bot.test_delivery import answered
@@ -91,7 +91,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AVATARBOT_")} | values
     # The weights are built while the worker starts: it loads them only for its first job.
     build = subprocess.Popen(
-        [sys.executable, "-m", "generator.builtin.tiny", str(weights)], env=env,
+        [sys.executable, "-m", "tests.generator.tiny_chibi", str(weights)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     worker = Worker(env, root / "worker.log")

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from db.errors import GenerationFailed
-from db.spec import parse_spec
-from db.vocabulary import VOCABULARY
+from core.errors import GenerationFailed
+from core.spec import parse_spec
+from core.vocabulary import VOCABULARY
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest
 from generator.builtin.backend import BuiltinBackend, drawable_tokens, weights_version
-from generator.builtin.tiny import save_tiny_pipeline
+from tests.generator.tiny_chibi import save_tiny_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_render_every_kind_in_order(backend):
         RenderRequest(spec, 3, kind="photo", init_image=photo, strength=0.5),
         RenderRequest(spec, 4, kind="photo", init_image=photo, strength=0.9),
     ]
-    images = backend.render(requests)
+    images = backend.render(requests).images
     assert len(images) == len(requests)
     assert all(im.size == (64, 64) for im in images)
     first, variation_zero = (np.asarray(images[i]).astype(int) for i in (0, 2))

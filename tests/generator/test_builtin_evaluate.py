@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from db.vocabulary import ATTRIBUTES
+from core.vocabulary import ATTRIBUTES
 from generator.builtin import evaluate, train_classifier
-from generator.builtin.tiny import save_tiny_pipeline
+from tests.generator.tiny_chibi import save_tiny_pipeline
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,10 @@ import pytest
 import torch
 from PIL import Image
 
-from db.spec import parse_spec
-from generator.builtin.pipeline import ChibiPipeline, slerp
-from generator.builtin.tiny import build_tiny_pipeline, save_tiny_pipeline
+from core.spec import parse_spec
+from generator.builtin.pipeline import ChibiPipeline
+from generator.noise import slerp
+from tests.generator.tiny_chibi import build_tiny_pipeline, save_tiny_pipeline
 
 STEPS = 3
 

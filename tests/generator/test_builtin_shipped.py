@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from db.spec import parse_spec
-from db.vocabulary import VOCABULARY
+from core.spec import parse_spec
+from core.vocabulary import VOCABULARY
 from generator.backends.base import RenderRequest
 
 SHIPPED = Path(__file__).resolve().parents[2] / "generator" / "weights" / "chibi"
@@ -43,7 +43,7 @@ def test_shipped_weights_load_offline_and_render_one_avatar_per_style(monkeypatc
 
     backend = BuiltinBackend.load(SHIPPED, device="cpu", steps=6)
     requests = [RenderRequest(parse_spec({"style": style}), seed=i) for i, style in enumerate(VOCABULARY.styles)]
-    images = backend.render(requests)
+    images = backend.render(requests).images
     assert len(images) == len(VOCABULARY.styles)
     for image in images:
         assert image.size[0] >= 256 and image.size == (image.size[0], image.size[0])

@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from db import repositories as repo
-from db.dispatch import GENERATE_TASK, filesystem_queue_dir
-from db.errors import TransientGenerationError
-from db.images import ImageStore
-from db.models import JobStatus
-from db.notify import PollingNotifier
-from db.settings import Settings
-from db.spec import parse_spec
+from core.db import repositories as repo
+from core.db.models import JobStatus
+from core.dispatch import GENERATE_TASK, filesystem_queue_dir
+from core.errors import TransientGenerationError
+from core.images import ImageStore
+from core.notify import PollingNotifier
+from core.settings import Settings
+from core.spec import parse_spec
 from generator.celery_app import make_celery
+from generator.context import WorkerContext
 from generator.reconcile import job_id_of_message
-from generator.worker import WorkerContext
 
 
 class BusyBackend:

@@ -11,7 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
-from db.vocabulary import ATTRIBUTES, VOCABULARY
+from core.vocabulary import ATTRIBUTES, VOCABULARY
 from generator.dataset import draw, load_split, seed_for
 from generator.dataset.archive import export_svgs, import_svgs
 from generator.dataset.mattes import load_mattes, render_mattes

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from db import repositories as repo
-from db.dispatch import (
+from core.db import repositories as repo
+from core.dispatch import (
     GENERATE_TASK,
     celery_config,
     dispatch_jobs,
@@ -14,8 +14,8 @@ from db.dispatch import (
     filesystem_queue_dir,
     make_producer,
 )
-from db.settings import Settings
-from db.spec import parse_spec
+from core.settings import Settings
+from core.spec import parse_spec
 from generator.reconcile import job_id_of_message
 
 
@@ -56,7 +56,7 @@ def test_enqueue_sends_the_task_by_name_with_the_job_id(tmp_path: Path) -> None:
 
 
 def test_dispatch_marks_enqueued_after_the_jobs_exist(tmp_path: Path, migrated_sqlite_url: str) -> None:
-    from db.engine import make_engine, make_session_factory
+    from core.db.engine import make_engine, make_session_factory
 
     settings = Settings(data_dir=tmp_path, database_url=migrated_sqlite_url)
     engine = make_engine(migrated_sqlite_url)
@@ -78,7 +78,7 @@ def test_dispatch_marks_enqueued_after_the_jobs_exist(tmp_path: Path, migrated_s
 
 
 def test_filesystem_transport_puts_unacknowledged_messages_back_on_a_clean_close(tmp_path: Path) -> None:
-    # What db.dispatch documents: a taken message leaves the folder and lives in the consumer's
+    # What core.dispatch documents: a taken message leaves the folder and lives in the consumer's
     # memory until acknowledged; a clean close restores it (a SIGKILL would lose it instead, which
     # is why the reconciler exists; see tests/integration/test_crash.py).
     settings = Settings(data_dir=tmp_path)

@@ -9,8 +9,8 @@ from PIL import Image
 
 from generator.builtin.assemble import assemble
 from generator.builtin.pipeline import ChibiPipeline
-from generator.builtin.tiny import build_tiny_pipeline
 from generator.builtin.upscaling_decoder import UpscalingDecoder
+from tests.generator.tiny_chibi import build_tiny_pipeline
 
 
 @pytest.fixture

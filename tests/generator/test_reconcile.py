@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import repositories as repo
-from db.dispatch import enqueue_generate, filesystem_queue_dir, make_producer
-from db.models import Avatar, JobStatus, utcnow
-from db.repositories.leases import reserve_reenqueue
-from db.settings import Settings
-from db.spec import parse_spec
+from core.db import repositories as repo
+from core.db.models import Job, JobStatus, utcnow
+from core.db.repositories.leases import reserve_reenqueue
+from core.dispatch import enqueue_generate, filesystem_queue_dir, make_producer
+from core.settings import Settings
+from core.spec import parse_spec
 from generator.reconcile import job_ids_in_broker, reconcile
 
 
@@ -38,7 +38,7 @@ def age(session_factory: sessionmaker[Session], job_ids: list[int], seconds: flo
     past = utcnow() - timedelta(seconds=seconds)
     with session_factory() as session:
         session.execute(
-            update(Avatar).where(Avatar.id.in_(job_ids)).values(queued_at=past, enqueued_at=past, **columns)
+            update(Job).where(Job.id.in_(job_ids)).values(queued_at=past, enqueued_at=past, **columns)
         )
         session.commit()
 
@@ -97,7 +97,7 @@ def test_a_running_job_of_a_dead_worker_goes_back_to_the_queue(tmp_path, session
     claim(session_factory, live_job, "live@host")
     age(session_factory, [dead_job, live_job], 120, started_at=utcnow() - timedelta(seconds=100))
     with session_factory() as session:  # only the dead worker has stopped beating
-        from db.models import Worker
+        from core.db.models import Worker
 
         session.execute(update(Worker).where(Worker.id == "dead@host").values(last_seen=utcnow() - timedelta(hours=1)))
         session.commit()
@@ -200,7 +200,7 @@ def test_jobs_of_another_backend_are_left_to_its_own_reconciler(tmp_path, sessio
 
 def test_jobs_are_locked_lowest_id_first_whatever_their_age(tmp_path, session_factory, producer, monkeypatch) -> None:
     # Each round's transactions lock several jobs one by one: in id order, like every other
-    # locker (db.repositories.leases), so a batch worker or a deletion cannot deadlock with it.
+    # locker (core.db.repositories.leases), so a batch worker or a deletion cannot deadlock with it.
     import generator.reconcile as reconcile_module
 
     settings = make_settings(tmp_path)

@@ -6,6 +6,7 @@ The tiny SD 1.5 pipeline is saved as a diffusers folder and as one original-layo
 
 from __future__ import annotations
 
+import io
 import shutil
 import socket
 from collections.abc import Iterator, Sequence
@@ -17,15 +18,15 @@ import torch
 from diffusers import StableDiffusionPipeline
 from PIL import Image
 
-from db.settings import Settings
-from db.spec import parse_spec
-from db.uploads import InvalidUpload
+from core.settings import Settings
+from core.spec import parse_spec
+from core.uploads import InvalidUpload
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest
 from generator.backends.stable_diffusion.backend import StableDiffusionBackend
 from generator.backends.stable_diffusion.errors import SDConfigError
 from generator.backends.stable_diffusion.loader import hub_offline
 from generator.backends.stable_diffusion.options import SDOptions
-from generator.backends.stable_diffusion.tiny import (
+from tests.generator.tiny_sd import (
     TINY_IMAGE_SIZE,
     save_single_file,
     save_tiny_folder,
@@ -95,7 +96,7 @@ def test_folder_and_single_file_render_the_same_pixels(models: dict[str, Path], 
     single = StableDiffusionBackend.load(_options(models["single"], config_dir=models["folder"]))
     assert single.family == "sd15" and single.model_version.startswith("sd15/tiny-chibi@")
     request = [RenderRequest(spec=SPEC, seed=7)]
-    assert _same(single.render(request)[0], backend.render(request)[0])
+    assert _same(single.render(request).images[0], backend.render(request).images[0])
 
 
 def test_a_mixed_batch_renders_in_one_text_to_image_call(
@@ -115,29 +116,30 @@ def test_a_mixed_batch_renders_in_one_text_to_image_call(
         RenderRequest(spec=SPEC, seed=1, kind="variation", variation_seed=5, strength=0.4),
         RenderRequest(spec=SPEC, seed=1, kind="mix", mix_with=MixSource(OTHER_SPEC, 9), mix_ratio=0.5),
     ]
-    images = backend.render(requests)
+    result = backend.render(requests)
+    images = result.images
     assert calls == [4]
     assert [image.size for image in images] == [(TINY_IMAGE_SIZE, TINY_IMAGE_SIZE)] * 4
-    assert backend.last_flags == [False] * 4  # no checker, no hook
+    assert result.flagged == [False] * 4  # no checker, no hook
     assert not any(_same(images[0], other) for other in images[1:])
 
 
 def test_seeds_reproduce_and_rerolls_differ(backend: StableDiffusionBackend) -> None:
-    first, reroll = backend.render([RenderRequest(spec=SPEC, seed=11), RenderRequest(spec=SPEC, seed=12)])
-    again, reroll_again = backend.render([RenderRequest(spec=SPEC, seed=11), RenderRequest(spec=SPEC, seed=12)])
+    first, reroll = backend.render([RenderRequest(spec=SPEC, seed=11), RenderRequest(spec=SPEC, seed=12)]).images
+    again, reroll_again = backend.render([RenderRequest(spec=SPEC, seed=11), RenderRequest(spec=SPEC, seed=12)]).images
     assert _same(first, again) and _same(reroll, reroll_again)
     assert not _same(first, reroll, tolerance=8)
     # Alone or in another batch, a seed gives (up to float rounding) the same picture.
-    alone = backend.render([RenderRequest(spec=SPEC, seed=11)])[0]
+    alone = backend.render([RenderRequest(spec=SPEC, seed=11)]).images[0]
     assert _same(first, alone, tolerance=2)
 
 
 def test_variations_start_from_the_original_and_reproduce(backend: StableDiffusionBackend) -> None:
-    original = backend.render([RenderRequest(spec=SPEC, seed=21)])[0]
+    original = backend.render([RenderRequest(spec=SPEC, seed=21)]).images[0]
 
     def variation(strength: float, variation_seed: int = 3) -> Image.Image:
         request = RenderRequest(spec=SPEC, seed=21, kind="variation", variation_seed=variation_seed, strength=strength)
-        return backend.render([request])[0]
+        return backend.render([request]).images[0]
 
     assert _same(variation(0.0), original, tolerance=1)
     slight, strong = variation(0.2), variation(0.9)
@@ -149,11 +151,11 @@ def test_variations_start_from_the_original_and_reproduce(backend: StableDiffusi
 
 
 def test_mix_ends_are_the_two_avatars(backend: StableDiffusionBackend) -> None:
-    a, b = backend.render([RenderRequest(spec=SPEC, seed=31), RenderRequest(spec=OTHER_SPEC, seed=32)])
+    a, b = backend.render([RenderRequest(spec=SPEC, seed=31), RenderRequest(spec=OTHER_SPEC, seed=32)]).images
 
     def mix(ratio: float) -> Image.Image:
         request = RenderRequest(spec=SPEC, seed=31, kind="mix", mix_with=MixSource(OTHER_SPEC, 32), mix_ratio=ratio)
-        return backend.render([request])[0]
+        return backend.render([request]).images[0]
 
     assert _same(mix(0.0), a, tolerance=2)
     assert _same(mix(1.0), b, tolerance=2)
@@ -164,7 +166,7 @@ def test_mix_ends_are_the_two_avatars(backend: StableDiffusionBackend) -> None:
 def test_photo_to_avatar_uses_the_picture_and_the_strength(backend: StableDiffusionBackend) -> None:
     def photo(color: tuple[int, int, int], strength: float, seed: int = 41) -> Image.Image:
         request = RenderRequest(spec=SPEC, seed=seed, kind="photo", strength=strength, init_image=_photo(color))
-        return backend.render([request])[0]
+        return backend.render([request]).images[0]
 
     red = photo((255, 0, 0), 0.5)
     assert red.size == (TINY_IMAGE_SIZE, TINY_IMAGE_SIZE)
@@ -177,9 +179,9 @@ def test_photo_to_avatar_uses_the_picture_and_the_strength(backend: StableDiffus
             RenderRequest(spec=SPEC, seed=41, kind="photo", strength=0.5, init_image=_photo((255, 0, 0))),
             RenderRequest(spec=SPEC, seed=11),
         ]
-    )
+    ).images
     assert _same(mixed[0], red, tolerance=2)
-    assert _same(mixed[1], backend.render([RenderRequest(spec=SPEC, seed=11)])[0], tolerance=2)
+    assert _same(mixed[1], backend.render([RenderRequest(spec=SPEC, seed=11)]).images[0], tolerance=2)
 
 
 def test_photos_get_the_upload_checks(backend: StableDiffusionBackend) -> None:
@@ -190,22 +192,21 @@ def test_photos_get_the_upload_checks(backend: StableDiffusionBackend) -> None:
 
 def test_a_lora_loads_and_changes_the_output(models: dict[str, Path], backend: StableDiffusionBackend) -> None:
     request = [RenderRequest(spec=SPEC, seed=51)]
-    plain = backend.render(request)[0]
+    plain = backend.render(request).images[0]
     with_lora = StableDiffusionBackend.load(_options(models["folder"], loras=((models["lora"], 1.0),)))
     assert with_lora.model_version.endswith("+1lora") and with_lora.model_version != backend.model_version
-    assert not _same(with_lora.render(request)[0], plain, tolerance=8)
+    assert not _same(with_lora.render(request).images[0], plain, tolerance=8)
     switched_off = StableDiffusionBackend.load(_options(models["folder"], loras=((models["lora"], 0.0),)))
-    assert _same(switched_off.render(request)[0], plain, tolerance=1)
+    assert _same(switched_off.render(request).images[0], plain, tolerance=1)
 
 
 def test_checkpoint_safety_checker_flags_without_blacking_out(models: dict[str, Path]) -> None:
     flagging = StableDiffusionBackend.load(_options(models["flagging"]))
-    images = flagging.render([RenderRequest(spec=SPEC, seed=1), RenderRequest(spec=SPEC, seed=2)])
-    assert flagging.last_flags == [True, True]
-    assert all(_pixels(image).max() > 0 for image in images)  # kept for the moderators to see
+    flagged = flagging.render([RenderRequest(spec=SPEC, seed=1), RenderRequest(spec=SPEC, seed=2)])
+    assert flagged.flagged == [True, True]
+    assert all(_pixels(image).max() > 0 for image in flagged.images)  # kept for the moderators to see
     passing = StableDiffusionBackend.load(_options(models["passing"]))
-    passing.render([RenderRequest(spec=SPEC, seed=1)])
-    assert passing.last_flags == [False]
+    assert passing.render([RenderRequest(spec=SPEC, seed=1)]).flagged == [False]
 
 
 hook_calls: list[int] = []
@@ -227,9 +228,9 @@ def test_safety_hook_from_settings_flags_images(models: dict[str, Path]) -> None
     )
     hooked = StableDiffusionBackend.from_settings(settings)
     hook_calls.clear()
-    hooked.render([RenderRequest(spec=SPEC, seed=seed) for seed in (1, 2, 3)])
+    result = hooked.render([RenderRequest(spec=SPEC, seed=seed) for seed in (1, 2, 3)])
     assert hook_calls == [3]
-    assert hooked.last_flags == [False, True, False]
+    assert result.flagged == [False, True, False]
     with pytest.raises(SDConfigError, match="cannot be imported"):
         StableDiffusionBackend.from_settings(settings.model_copy(update={"sd_safety_hook": "no_such_module:check"}))
 
@@ -239,27 +240,28 @@ def test_compile_and_channels_last_options(models: dict[str, Path]) -> None:
     unet = tuned.pipeline.unet
     assert unet._compiled_call_impl is not None  # compiled lazily, on the first render
     assert unet.conv_in.weight.is_contiguous(memory_format=torch.channels_last)
-    assert tuned.render([]) == [] and tuned.last_flags == []
+    empty = tuned.render([])
+    assert empty.images == [] and empty.flagged == []
 
 
 def test_removed_detail_words_are_reported(backend: StableDiffusionBackend) -> None:
     spec = parse_spec({"hair": "bun", "details": "nude, with a tiny hat"})
-    backend.render([RenderRequest(spec=spec, seed=1), RenderRequest(spec=SPEC, seed=1)])
-    assert backend.last_removed_words == [("nude",), ()]
+    result = backend.render([RenderRequest(spec=spec, seed=1), RenderRequest(spec=SPEC, seed=1)])
+    assert result.removed_words == [("nude",), ()]
 
 
 def test_scheduler_chosen_by_name_still_reproduces(models: dict[str, Path]) -> None:
     ancestral = StableDiffusionBackend.load(_options(models["folder"], scheduler="euler-a"))
     assert type(ancestral.pipeline.scheduler).__name__ == "EulerAncestralDiscreteScheduler"
     request = [RenderRequest(spec=SPEC, seed=61)]
-    assert _same(ancestral.render(request)[0], ancestral.render(request)[0])
+    assert _same(ancestral.render(request).images[0], ancestral.render(request).images[0])
 
 
 def test_turbo_is_detected_from_the_name_and_runs_without_guidance(models: dict[str, Path], tmp_path: Path) -> None:
     turbo_folder = shutil.copytree(models["folder"], tmp_path / "tiny-sd-turbo")
     turbo = StableDiffusionBackend.load(SDOptions(checkpoint=turbo_folder, image_size=TINY_IMAGE_SIZE))
     assert turbo.family == "sd-turbo" and turbo.guidance == 0.0 and turbo.steps == 4
-    images = turbo.render([RenderRequest(spec=SPEC, seed=1), RenderRequest(spec=SPEC, seed=2)])
+    images = turbo.render([RenderRequest(spec=SPEC, seed=1), RenderRequest(spec=SPEC, seed=2)]).images
     assert len(images) == 2
 
 
@@ -271,9 +273,9 @@ def test_sdxl_renders_a_batch_with_mix_and_photo(models: dict[str, Path]) -> Non
         RenderRequest(spec=SPEC, seed=1, kind="mix", mix_with=MixSource(OTHER_SPEC, 2), mix_ratio=0.3),
         RenderRequest(spec=SPEC, seed=1, kind="photo", strength=0.6, init_image=_photo((0, 255, 0))),
     ]
-    images = xl.render(requests)
+    images = xl.render(requests).images
     assert [image.size for image in images] == [(TINY_IMAGE_SIZE, TINY_IMAGE_SIZE)] * 3
-    assert _same(xl.render(requests[:1])[0], images[0], tolerance=2)
+    assert _same(xl.render(requests[:1]).images[0], images[0], tolerance=2)
 
 
 def test_loading_never_opens_a_network_connection(models: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -283,7 +285,7 @@ def test_loading_never_opens_a_network_connection(models: dict[str, Path], monke
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     loaded = StableDiffusionBackend.load(_options(models["single"], config_dir=models["folder"]))
-    assert loaded.render([RenderRequest(spec=SPEC, seed=1)])
+    assert loaded.render([RenderRequest(spec=SPEC, seed=1)]).images
 
 
 def test_hub_offline_is_scoped_to_the_load() -> None:
@@ -302,7 +304,78 @@ def test_renders_in_half_precision_on_cuda(models: dict[str, Path]) -> None:
     gpu = StableDiffusionBackend.load(_options(models["folder"], device="cuda", channels_last=True))
     assert gpu.pipeline.unet.dtype == torch.float16
     requests = [RenderRequest(spec=SPEC, seed=1), RenderRequest(spec=SPEC, seed=1)]
-    first, second = gpu.render(requests)
+    first, second = gpu.render(requests).images
     assert _same(first, second, tolerance=2)
     photo = RenderRequest(spec=SPEC, seed=2, kind="photo", strength=0.5, init_image=_photo((255, 0, 0)))
-    assert gpu.render([photo])[0].size == (TINY_IMAGE_SIZE, TINY_IMAGE_SIZE)
+    assert gpu.render([photo]).images[0].size == (TINY_IMAGE_SIZE, TINY_IMAGE_SIZE)
+
+
+class _StrengthSpy:
+    """Stands in for the image-to-image pipeline: records each call's strength, then runs it."""
+
+    def __init__(self, pipeline: object) -> None:
+        self.pipeline = pipeline
+        self.strengths: list[float] = []
+
+    def __call__(self, **kwargs: object) -> object:
+        self.strengths.append(float(kwargs["strength"]))  # type: ignore[arg-type]
+        return self.pipeline(**kwargs)  # type: ignore[operator]
+
+
+class _SentMessages:
+    def __init__(self) -> None:
+        self.sent: list[list[int]] = []
+
+    def send_task(self, name: str, *, args: list[int], queue: str, countdown: object = None) -> None:
+        self.sent.append(args)
+
+
+class _QuietNotifier:
+    def publish(self, job_id: int, status: str) -> None:
+        pass
+
+
+def test_the_operators_photo_strength_reaches_the_pipeline(
+    models: dict[str, Path], session_factory, image_store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bot's photo job carries no strength when the person chose none, so the worker's backend
+    # uses the operator's AVATARBOT_SD_PHOTO_STRENGTH, not someone else's default.
+    from bot.requests.rules import Requester
+    from bot.requests.studio import Studio
+    from core.db import repositories as repo
+    from generator.context import WorkerContext
+    from generator.tasks import run_generate
+
+    settings = Settings(
+        backend="stable-diffusion",
+        sd_checkpoint=models["folder"],
+        sd_image_size=TINY_IMAGE_SIZE,
+        num_inference_steps=2,
+        sd_photo_strength=0.45,
+    )
+    upload = io.BytesIO()
+    _photo((200, 120, 90)).save(upload, format="PNG")
+    producer = _SentMessages()
+    queued = Studio(settings, session_factory, producer, image_store).photo(
+        Requester(owner_id=5, guild_id=None, channel_id=None), upload.getvalue(), None
+    )
+    [job_id] = queued.job_ids
+    with session_factory() as session:
+        assert "strength" not in repo.get_job(session, job_id).params
+
+    backend = StableDiffusionBackend.from_settings(settings)
+    spy = _StrengthSpy(backend._img2img_pipeline())
+    monkeypatch.setattr(backend, "_img2img_pipeline", lambda: spy)
+    context = WorkerContext(
+        settings=settings,
+        session_factory=session_factory,
+        image_store=image_store,
+        notifier=_QuietNotifier(),  # type: ignore[arg-type]
+        worker_id="sd-worker@host",
+        load_backend=lambda: backend,
+    )
+
+    outcome = run_generate(context, job_id, requeue=lambda job_ids, countdown: None)
+
+    assert outcome.done == [job_id]
+    assert spy.strengths == [0.45]

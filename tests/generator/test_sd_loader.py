@@ -11,8 +11,8 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from db.errors import AvatarError
-from db.settings import Settings
+from core.errors import AvatarError
+from core.settings import Settings
 from generator.backends.registry import load_backend
 from generator.backends.stable_diffusion.backend import StableDiffusionBackend
 from generator.backends.stable_diffusion.errors import (
@@ -25,7 +25,7 @@ from generator.backends.stable_diffusion.families import FAMILIES, detect_family
 from generator.backends.stable_diffusion.loader import inspect_single_file, load_model
 from generator.backends.stable_diffusion.options import SDOptions
 from generator.backends.stable_diffusion.schedulers import SCHEDULERS, make_scheduler
-from generator.backends.stable_diffusion.tiny import save_tiny_folder
+from tests.generator.tiny_sd import save_tiny_folder
 
 UNET_KEY = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight"
 
@@ -212,7 +212,7 @@ def test_inspect_reads_only_the_header(tmp_path: Path) -> None:
 
 
 def test_a_folder_with_only_fp16_weights_loads(tmp_path: Path) -> None:
-    from generator.backends.stable_diffusion.tiny import build_tiny_pipeline
+    from tests.generator.tiny_sd import build_tiny_pipeline
 
     build_tiny_pipeline("sd15", workdir=tmp_path / "work").save_pretrained(tmp_path / "half", variant="fp16")
     assert not (tmp_path / "half" / "unet" / "diffusion_pytorch_model.safetensors").exists()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from db.errors import InvalidSpec
-from db.spec import parse_spec
-from db.vocabulary import ATTRIBUTES, VALUES
+from core.errors import InvalidSpec
+from core.spec import parse_spec
+from core.vocabulary import ATTRIBUTES, VALUES
 from generator.backends.stable_diffusion.prompt import (
     BACKGROUND_UNSET,
     FRAGMENTS,

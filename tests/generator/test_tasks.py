@@ -14,18 +14,18 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.gallery import Gallery
-from db import repositories as repo
-from db.errors import GenerationFailed, TransientGenerationError
-from db.images import ImageStore
-from db.models import Avatar, JobStatus, ReviewState, User
-from db.repositories.leases import return_job_from_dead_worker
-from db.settings import Settings
-from db.spec import parse_spec
-from generator.backends.base import RenderRequest
+from bot.gallery.service import Gallery
+from core.db import repositories as repo
+from core.db.models import Job, JobStatus, ReviewState, User
+from core.db.repositories.leases import return_job_from_dead_worker
+from core.errors import GenerationFailed, TransientGenerationError
+from core.images import ImageStore
+from core.settings import Settings
+from core.spec import parse_spec
+from generator.backends.base import RenderRequest, RenderResult
+from generator.context import WorkerContext
 from generator.tasks import retry_delay, run_generate
-from generator.worker import WorkerContext
-from tests.db.locks import Race, Racer, wait_until_blocked
+from tests.core.db.locks import Race, Racer, wait_until_blocked
 
 
 class RecordingNotifier:
@@ -46,22 +46,23 @@ class ScriptedBackend:
     def __init__(self, error: BaseException | None = None, *, flags: list[bool] | None = None, sleep_s: float = 0.0):
         self.error = error
         self.calls: list[list[RenderRequest]] = []
-        self.last_flags = flags
+        self.flags = flags
         self.sleep_s = sleep_s
 
-    def render(self, requests: Sequence[RenderRequest]) -> list[Image.Image]:
+    def render(self, requests: Sequence[RenderRequest]) -> RenderResult:
         self.calls.append(list(requests))
         if self.sleep_s:
             time.sleep(self.sleep_s)
         if self.error is not None:
             raise self.error
-        return [Image.new("RGB", (8, 8), (request.seed % 256, 0, 0)) for request in requests]
+        images = [Image.new("RGB", (8, 8), (request.seed % 256, 0, 0)) for request in requests]
+        return RenderResult(images=images, flagged=list(self.flags or []))
 
 
 @pytest.fixture(scope="module")
 def tiny_backend(tmp_path_factory: pytest.TempPathFactory):
     from generator.builtin.backend import BuiltinBackend
-    from generator.builtin.tiny import save_tiny_pipeline
+    from tests.generator.tiny_chibi import save_tiny_pipeline
 
     weights = save_tiny_pipeline(tmp_path_factory.mktemp("tiny") / "weights")
     return BuiltinBackend.load(weights, device="cpu", steps=2)
@@ -314,7 +315,7 @@ def pictures(image_store: ImageStore) -> list[Path]:
 
 def assert_gone(session_factory: sessionmaker[Session], job_id: int, how: str) -> None:
     with session_factory() as session:
-        assert session.get(Avatar, job_id) is None
+        assert session.get(Job, job_id) is None
         if how == "forget":
             assert session.get(User, OWNER) is None
 
@@ -436,7 +437,7 @@ def test_a_picture_whose_result_is_not_committed_is_not_kept(session_factory, im
     # The picture is written, then the database goes away before the result is committed.
     real_mark_done = repo.mark_done
 
-    def mark_done_then_lose_the_connection(session: Session, job_id: int, **kwargs: Any) -> Avatar:
+    def mark_done_then_lose_the_connection(session: Session, job_id: int, **kwargs: Any) -> Job:
         real_mark_done(session, job_id, **kwargs)
         raise OperationalError("UPDATE avatars", {}, Exception("server closed the connection unexpectedly"))
 
@@ -463,7 +464,7 @@ def test_a_picture_another_avatar_uses_is_kept_when_the_commit_fails(session_fac
         def put_image(self, image: Image.Image, metadata: Any, *, ai_generated: bool = True) -> str:
             return picture.stem
 
-    def lose_the_connection(session: Session, job_id: int, **kwargs: Any) -> Avatar:
+    def lose_the_connection(session: Session, job_id: int, **kwargs: Any) -> Job:
         raise OperationalError("UPDATE avatars", {}, Exception("server closed the connection unexpectedly"))
 
     monkeypatch.setattr(repo, "mark_done", lose_the_connection)
@@ -477,4 +478,4 @@ def test_a_picture_another_avatar_uses_is_kept_when_the_commit_fails(session_fac
 
     assert pictures(image_store) == [picture]
     with session_factory() as session:
-        assert session.scalar(select(Avatar.image_key).where(Avatar.id == first)) == picture.stem
+        assert session.scalar(select(Job.image_key).where(Job.id == first)) == picture.stem

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from db import repositories as repo
-from db.images import ImageStore
-from db.notify import PollingNotifier
-from db.settings import Settings
-from generator.worker import PeriodicThread, WorkerContext, make_worker_id
+from core.db import repositories as repo
+from core.images import ImageStore
+from core.notify import PollingNotifier
+from core.settings import Settings
+from generator.context import WorkerContext, make_worker_id
+from generator.worker import PeriodicThread
 
 
 def test_heartbeat_registers_the_worker_and_a_clean_shutdown_removes_it(session_factory, tmp_path: Path) -> None:
@@ -58,7 +59,7 @@ def test_periodic_thread_keeps_going_after_a_failure_and_stops_promptly() -> Non
 def test_worker_refuses_a_database_that_is_not_migrated(tmp_path: Path) -> None:
     import pytest
 
-    from db.errors import AvatarError
+    from core.errors import AvatarError
     from generator.worker import run_worker
 
     with pytest.raises(AvatarError, match="not at the newest schema; run `avatarbot db upgrade` first"):

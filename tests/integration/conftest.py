@@ -29,13 +29,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import repositories as repo
-from db.dispatch import dispatch_jobs, make_producer
-from db.engine import make_engine, make_session_factory
-from db.migrate import upgrade
-from db.models import FINISHED_STATUSES, Avatar
-from db.settings import Settings
-from db.spec import parse_spec
+from core.db import repositories as repo
+from core.db.engine import make_engine, make_session_factory
+from core.db.migrate import upgrade
+from core.db.models import FINISHED_STATUSES, Job
+from core.dispatch import dispatch_jobs, make_producer
+from core.settings import Settings
+from core.spec import parse_spec
 from tests.conftest import REDIS_BASE_URL, PostgresDatabases, require_service
 
 INTEGRATION_REDIS_DB = int(os.environ.get("AVATARBOT_TEST_REDIS_DB", "11"))
@@ -61,7 +61,7 @@ def flush_redis_db(url: str) -> None:
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Tiny random weights of the built-in architecture, built once per session."""
-    from generator.builtin.tiny import save_tiny_pipeline
+    from tests.generator.tiny_chibi import save_tiny_pipeline
 
     return save_tiny_pipeline(tmp_path_factory.mktemp("tiny-weights") / "weights")
 
@@ -180,7 +180,7 @@ class Stack:
         finally:
             producer.close()
 
-    def wait_finished(self, job_ids: Sequence[int], timeout_s: float = 120.0) -> list[Avatar]:
+    def wait_finished(self, job_ids: Sequence[int], timeout_s: float = 120.0) -> list[Job]:
         deadline = time.monotonic() + timeout_s
         while True:
             with self.session_factory() as session:
@@ -193,7 +193,7 @@ class Stack:
                 raise AssertionError(f"jobs not finished after {timeout_s} s: {states}\n{logs}")
             time.sleep(0.1)
 
-    def jobs(self, job_ids: Sequence[int]) -> list[Avatar]:
+    def jobs(self, job_ids: Sequence[int]) -> list[Job]:
         with self.session_factory() as session:
             return [repo.get_job(session, job_id) for job_id in job_ids]
 

@@ -10,7 +10,7 @@ import pytest
 
 from avatarbot import cli
 from avatarbot.generate import example_specs
-from db.vocabulary import VOCABULARY
+from core.vocabulary import VOCABULARY
 from tests.integration.conftest import stack_env
 
 
@@ -136,8 +136,8 @@ def test_generate_starts_a_worker_and_writes_avatars_and_a_contact_sheet(tmp_pat
     assert list((tmp_path / "results").iterdir()) == [out]
     check = subprocess.run(
         [sys.executable, "-c",
-         "from db.engine import make_engine, make_session_factory; from db.repositories import live_workers; "
-         "from db.settings import Settings; s = Settings(); "
+         "from core.db.engine import make_engine, make_session_factory; from core.db.repositories import live_workers; "
+         "from core.settings import Settings; s = Settings(); "
          "f = make_session_factory(make_engine(s.resolved_database_url)); "
          "print(len(live_workers(f(), dead_after_s=3600)))"],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from db import repositories as repo
-from db.models import JobStatus
+from core.db import repositories as repo
+from core.db.models import JobStatus
 from tests.integration.conftest import INTEGRATION_REDIS_DB, Stack, WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

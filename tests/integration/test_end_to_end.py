@@ -11,9 +11,9 @@ from collections import Counter
 
 import pytest
 
-from db.dispatch import enqueue_generate, make_producer
-from db.images import AI_GENERATED_KEY, ImageStore
-from db.models import JobStatus
+from core.db.models import JobStatus
+from core.dispatch import enqueue_generate, make_producer
+from core.images import AI_GENERATED_KEY, ImageStore
 from tests.integration.conftest import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -1,4 +1,4 @@
-"""The Alembic migrations build the whole schema on SQLite and PostgreSQL, and agree with db/models.py."""
+"""The Alembic migrations build the whole schema on SQLite and PostgreSQL, and agree with core/db/models.py."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, inspect
 
-from db.engine import make_engine
-from db.migrate import current_revision, downgrade, head_revision, is_up_to_date, upgrade
-from db.models import Base, JobKind, JobStatus, ModerationActionKind, ReviewState, Visibility
+from core.db.engine import make_engine
+from core.db.migrate import current_revision, downgrade, head_revision, is_up_to_date, upgrade
+from core.db.models import Base, JobKind, JobStatus, ModerationActionKind, ReviewState, Visibility
 
 pytestmark = pytest.mark.integration
 
@@ -95,7 +95,7 @@ def test_downgrade_to_base_and_up_again(empty_url: str) -> None:
 @pytest.mark.slow
 def test_processes_upgrading_at_once_all_succeed(empty_url: str) -> None:
     # The CLI, a worker and a migrate job may all start together on a fresh database.
-    code = "import sys; from db.migrate import upgrade; upgrade(sys.argv[1])"
+    code = "import sys; from core.db.migrate import upgrade; upgrade(sys.argv[1])"
     processes = [
         subprocess.Popen([sys.executable, "-c", code, empty_url], stderr=subprocess.PIPE, text=True) for _ in range(3)
     ]

@@ -8,8 +8,8 @@ pipeline call; photos go through image-to-image, one call per strength.
 - mix: the two avatars' noises slerped by `mix_ratio`, their prompt embeddings blended likewise.
 - photo: image-to-image from the uploaded picture with `strength` (after the upload checks).
 
-After each render, `last_flags` holds one safety flag per image (True: send to
-moderators) and `last_removed_words` the words taken out of each request's details.
+`render` returns the images with one safety flag per image (True: send to moderators) and
+the words taken out of each request's details.
 """
 
 from __future__ import annotations
@@ -18,27 +18,34 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import torch
 from diffusers import DiffusionPipeline
 from PIL import Image
 
-from db.errors import GenerationFailed, TransientGenerationError
-from db.settings import Settings
-from db.spec import AvatarSpec
-from generator.backends.base import RenderRequest
+from core.errors import GenerationFailed, TransientGenerationError
+from core.settings import Settings
+from core.spec import AvatarSpec
+from generator.backends.base import RenderRequest, RenderResult
 from generator.backends.stable_diffusion.loader import LoadedModel, load_model
-from generator.backends.stable_diffusion.noise import seeded_noise, slerp, step_generator
-from generator.backends.stable_diffusion.options import DEFAULT_VARIATION_STRENGTH, SDOptions
+from generator.backends.stable_diffusion.options import DEFAULT_MIX_RATIO, DEFAULT_VARIATION_STRENGTH, SDOptions
 from generator.backends.stable_diffusion.photo import prepare_photo
 from generator.backends.stable_diffusion.prompt import Prompt, build_prompt
 from generator.backends.stable_diffusion.safety import SafetyCheck, combine, load_hook
+from generator.noise import seeded_noise, slerp, step_generator
 
 log = logging.getLogger(__name__)
 
 KINDS = frozenset({"create", "reroll", "variation", "mix", "photo"})
+
+
+@dataclass(frozen=True)
+class SDRenderResult(RenderResult):
+    """A RenderResult plus, per request, the words removed from its details (banned words)."""
+
+    removed_words: list[tuple[str, ...]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -65,9 +72,6 @@ class StableDiffusionBackend:
         self.steps = options.steps or model.defaults.steps
         self.guidance = options.guidance if options.guidance is not None else model.defaults.guidance
         self.size = options.image_size or model.defaults.size
-        # Optional part of the backend protocol, read by the worker after each render.
-        self.last_flags: Optional[list[bool]] = None
-        self.last_removed_words: Optional[list[tuple[str, ...]]] = None
 
     @classmethod
     def load(cls, options: SDOptions) -> StableDiffusionBackend:
@@ -103,12 +107,9 @@ class StableDiffusionBackend:
         """The text-to-image diffusers pipeline, for benchmarks and tests."""
         return self._model.pipe
 
-    def render(self, requests: Sequence[RenderRequest]) -> list[Image.Image]:
-        self.last_flags = None
-        self.last_removed_words = None
+    def render(self, requests: Sequence[RenderRequest]) -> SDRenderResult:
         if not requests:
-            self.last_flags, self.last_removed_words = [], []
-            return []
+            return SDRenderResult(images=[])
         items = [self._prepare(request) for request in requests]
         images: list[Optional[Image.Image]] = [None] * len(items)
         text_indices = [i for i, item in enumerate(items) if item.photo is None]
@@ -129,12 +130,14 @@ class StableDiffusionBackend:
                 f"the GPU ran out of memory rendering {len(items)} images at {self.size} px; try a smaller batch"
             ) from exc
         done = [image for image in images if image is not None]
-        self.last_flags = self._safety(done) if self._safety else [False] * len(done)
-        self.last_removed_words = [item.prompt.removed_words for item in items]
         for index, item in enumerate(items):
             if item.prompt.removed_words:
                 log.info("request %d: removed from details: %s", index, ", ".join(item.prompt.removed_words))
-        return done
+        return SDRenderResult(
+            images=done,
+            flagged=self._safety(done) if self._safety else [False] * len(done),
+            removed_words=[item.prompt.removed_words for item in items],
+        )
 
     # -- preparing -----------------------------------------------------------
 
@@ -163,15 +166,16 @@ class StableDiffusionBackend:
         if kind == "mix":
             if request.mix_with is None:
                 raise GenerationFailed("a mix needs a second avatar")
-            _check_fraction("mix ratio", request.mix_ratio)
+            ratio = DEFAULT_MIX_RATIO if request.mix_ratio is None else request.mix_ratio
+            _check_fraction("mix ratio", ratio)
             other = request.mix_with
-            noise = slerp(self._noise(request.seed), self._noise(other.seed), request.mix_ratio)
+            noise = slerp(self._noise(request.seed), self._noise(other.seed), ratio)
             return _Item(
                 prompt=prompt,
                 step_seed=request.seed,
                 noise=noise,
                 mix_prompt=self._prompt(other.spec),
-                mix_ratio=request.mix_ratio,
+                mix_ratio=ratio,
             )
         # photo
         if request.init_image is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from db.errors import AvatarError
+from core.errors import AvatarError
 
 
 class CheckpointError(AvatarError):

@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from db.settings import Settings
+from core.settings import Settings
 from generator.backends.stable_diffusion.errors import CheckpointNotFound, SDConfigError
 
-# Variations move this far from the original when a request gives no strength.
+# Variations move this far from the original, and mixes go this far towards the second
+# avatar, when a request gives no amount. (The photo strength is the operator's setting.)
 DEFAULT_VARIATION_STRENGTH = 0.3
+DEFAULT_MIX_RATIO = 0.5
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,8 @@ class SDOptions:
     compile: bool = False
     channels_last: bool = False
     safety_hook: Optional[str] = None
-    photo_strength: float = 0.6
+    # The operator's AVATARBOT_SD_PHOTO_STRENGTH; its default is the setting's own.
+    photo_strength: float = Settings.model_fields["sd_photo_strength"].default
     banned_words: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:

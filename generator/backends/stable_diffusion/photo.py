@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PIL import Image, ImageOps
 
-from db.uploads import UploadLimits, clean_image
+from core.uploads import UploadLimits, clean_image
 
 
 def prepare_photo(picture: Image.Image, size: int, limits: UploadLimits = UploadLimits()) -> Image.Image:
-    """Check and clean the photo (db.uploads), then centre-crop it to a `size` x `size` square."""
+    """Check and clean the photo (core.uploads), then centre-crop it to a `size` x `size` square."""
     clean = clean_image(picture, limits)
     # Head-and-shoulders avatars are square; cropping keeps the face's proportions, padding would not.
     return ImageOps.fit(clean, (size, size), method=Image.Resampling.LANCZOS, centering=(0.5, 0.4))

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from db.errors import InvalidSpec
-from db.spec import AvatarSpec
-from db.vocabulary import ATTRIBUTE_LABELS, ATTRIBUTES, VALUES
+from core.errors import InvalidSpec
+from core.spec import AvatarSpec
+from core.vocabulary import ATTRIBUTE_LABELS, ATTRIBUTES, VALUES
 
 FRAME_START = "cute chibi avatar, head and shoulders portrait, big head, big sparkling eyes"
 FRAME_END = "centered, clean lineart, soft shading, high quality"

@@ -1,0 +1,1 @@
+"""Server admins: /avatar-admin settings."""

@@ -1,0 +1,73 @@
+"""What a waiting reply says: a first line naming what is being made, then where it is.
+
+The same words serve the first answer of a command and the progress edits that follow it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import discord
+
+from bot import i18n
+from core.spec import AvatarSpec
+
+Locale = discord.Locale | str | None
+
+
+def eta_seconds(ahead: int, workers: int, mean_render_s: Optional[float]) -> Optional[float]:
+    """About how long until a job with `ahead` jobs before it is done (None: no workers or no data)."""
+    if workers < 1 or mean_render_s is None:
+        return None
+    return (ahead + 1) * mean_render_s / workers
+
+
+def summary_text(
+    locale: Locale,
+    kind: str,
+    *,
+    spec: Optional[AvatarSpec] = None,
+    count: int = 1,
+    parent_id: Optional[int] = None,
+    other_id: Optional[int] = None,
+    strength: Optional[float] = None,
+) -> str:
+    """The first line: what this request makes."""
+    described = i18n.describe_spec(spec, locale) if spec is not None else ""
+    if kind == "create":
+        return i18n.text(locale, "summary.create", count=count, spec=described)
+    if kind == "reroll":
+        return i18n.text(locale, "summary.reroll", parent=parent_id, spec=described)
+    if kind == "variation":
+        if strength is None:  # the backend's default: not the bot's to name
+            return i18n.text(locale, "summary.variation_default", parent=parent_id)
+        return i18n.text(locale, "summary.variation", parent=parent_id, strength=f"{strength:.2f}")
+    if kind == "mix":
+        return i18n.text(locale, "summary.mix", a=parent_id, b=other_id)
+    if kind == "photo":
+        if strength is None:
+            return i18n.text(locale, "summary.photo_default")
+        return i18n.text(locale, "summary.photo", strength=f"{strength:.2f}")
+    raise ValueError(f"unknown job kind {kind!r}")
+
+
+def status_text(
+    locale: Locale,
+    *,
+    ahead: Optional[int],
+    workers: int,
+    eta_s: Optional[float],
+    done: int = 0,
+    count: int = 1,
+) -> str:
+    """Where the request is: its place in the queue (`ahead` None: all started), the wait, the workers."""
+    if ahead is None:
+        line = i18n.text(locale, "progress.drawing", done=done, count=count)
+    else:
+        line = i18n.text(locale, "progress.queued", place=ahead + 1)
+    if eta_s is not None:
+        line += " " + i18n.text(locale, "progress.eta", seconds=max(1, math.ceil(eta_s)))
+    if workers == 0:
+        line += "\n" + i18n.text(locale, "progress.no_workers")
+    return line

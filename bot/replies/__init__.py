@@ -1,0 +1,1 @@
+"""Answering interactions: deferring in time, replacing the placeholder, and the one error edge."""

@@ -1,0 +1,75 @@
+"""What the user reads when something fails, in their language.
+
+Domain errors (core.errors.AvatarError) are shown as they are; permission and context checks get
+their own sentence; anything else is logged with an id and the user sees only the id.
+bot.replies.interaction sends it; bot.app's command tree routes every command error there.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot import i18n
+from core.errors import AvatarError, InvalidSpec
+
+log = logging.getLogger(__name__)
+
+
+class Refusal(AvatarError):
+    """A refusal the bot words itself, in the user's language (`key` is an i18n reply key)."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(i18n.text(i18n.ENGLISH, key, **params))
+
+    def text(self, locale: discord.Locale | str | None) -> str:
+        return i18n.text(locale, self.key, **self.params)
+
+
+def _unwrap(error: BaseException) -> BaseException:
+    # discord.py wraps exceptions raised by callbacks and transformers.
+    while isinstance(error, (app_commands.CommandInvokeError, app_commands.TransformerError)):
+        inner = error.__cause__ if isinstance(error, app_commands.TransformerError) else error.original
+        if inner is None:
+            break
+        error = inner
+    return error
+
+
+def _permission_names(locale: discord.Locale | str | None, missing: list[str]) -> str:
+    names = []
+    for permission in missing:
+        key = f"permission.{permission}"
+        names.append(i18n.text(locale, key) if key in i18n.reply_keys() else permission.replace("_", " ").title())
+    return ", ".join(names)
+
+
+def describe_error(error: BaseException, locale: discord.Locale | str | None) -> str:
+    """The sentence the user sees for `error`; unexpected errors are logged here with an id."""
+    error = _unwrap(error)
+    if isinstance(error, Refusal):
+        return error.text(locale)
+    if isinstance(error, InvalidSpec):
+        return i18n.text(locale, "error.invalid_spec", detail=str(error))
+    if isinstance(error, AvatarError):
+        return i18n.text(locale, "error.avatar", detail=str(error))
+    if isinstance(error, (app_commands.MissingPermissions, app_commands.BotMissingPermissions)):
+        return i18n.text(
+            locale, "error.missing_permissions", permissions=_permission_names(locale, error.missing_permissions)
+        )
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return i18n.text(locale, "error.guild_only")
+    error_id = uuid.uuid4().hex[:8]
+    log.error("unexpected error %s", error_id, exc_info=(type(error), error, error.__traceback__))
+    return i18n.text(locale, "error.internal", error_id=error_id)
+
+
+def not_configured() -> Refusal:
+    """For handlers that need a database, queue or image store this bot was built without."""
+    return Refusal("error.not_configured")

@@ -1,0 +1,98 @@
+"""What the requests' commands and buttons do: defer inside Discord's 3 s, queue the jobs in a
+thread (bot.requests.studio through bot.requests.submit), answer with the queue place. The
+Re-roll and Vary buttons do exactly what the commands do."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import discord
+
+from bot.common.services import BotServices
+from bot.replies.interaction import defer_thinking
+from bot.requests.create_options import parse_create_options
+from bot.requests.studio import CreateOrder, studio_of
+from bot.requests.submit import queue_request, requester, submit_request
+
+
+async def create(interaction: discord.Interaction, services: BotServices, options: dict[str, Any]) -> None:
+    request = parse_create_options(options)
+    studio = studio_of(services)
+    order = CreateOrder(
+        owner_id=interaction.user.id,
+        spec=request.spec,
+        guild_id=interaction.guild_id,
+        channel_id=interaction.channel_id,
+        private=request.private,
+    )
+    await submit_request(
+        interaction,
+        services,
+        lambda ticket, rid: studio.create(order, reply=ticket, request_id=rid),
+        ephemeral=request.private,
+    )
+
+
+async def reroll(interaction: discord.Interaction, services: BotServices, avatar_id: Optional[int]) -> None:
+    """/avatar reroll, and the Re-roll button: the same spec, a new seed."""
+    studio = studio_of(services)
+    who = requester(interaction)
+    await submit_request(
+        interaction,
+        services,
+        lambda ticket, rid: studio.reroll(who, avatar_id, reply=ticket, request_id=rid),
+        ephemeral=_on_ephemeral_message(interaction),
+    )
+
+
+async def vary(
+    interaction: discord.Interaction, services: BotServices, avatar_id: int, strength: Optional[float]
+) -> None:
+    studio = studio_of(services)
+    who = requester(interaction)
+    await submit_request(
+        interaction,
+        services,
+        lambda ticket, rid: studio.vary(who, avatar_id, strength, reply=ticket, request_id=rid),
+        ephemeral=_on_ephemeral_message(interaction),
+    )
+
+
+async def mix(interaction: discord.Interaction, services: BotServices, first_id: int, second_id: int) -> None:
+    studio = studio_of(services)
+    who = requester(interaction)
+    await submit_request(
+        interaction,
+        services,
+        lambda ticket, rid: studio.mix(who, first_id, second_id, reply=ticket, request_id=rid),
+        ephemeral=False,
+    )
+
+
+async def photo(
+    interaction: discord.Interaction, services: BotServices, image: discord.Attachment, strength: Optional[float]
+) -> None:
+    studio = studio_of(services)
+    who = requester(interaction)
+    await defer_thinking(interaction, ephemeral=False)
+    upload = await image.read()  # Discord's CDN links expire: keep the bytes ourselves
+    await queue_request(
+        interaction,
+        services,
+        lambda ticket, rid: studio.photo(who, upload, strength, reply=ticket, request_id=rid),
+        ephemeral=False,
+    )
+
+
+def _on_ephemeral_message(interaction: discord.Interaction) -> bool:
+    """A button on an ephemeral message answers ephemerally too."""
+    message = interaction.message
+    return message is not None and message.flags.ephemeral
+
+
+async def _vary_pressed(interaction: discord.Interaction, services: BotServices, avatar_id: int) -> None:
+    await vary(interaction, services, avatar_id, None)
+
+
+# What the buttons under an avatar do for requests.
+BUTTON_ACTIONS = {"reroll": reroll, "vary": _vary_pressed}

@@ -1,0 +1,310 @@
+"""The requests' database and queue work: create, re-roll, vary, mix, photo. Synchronous (SQLAlchemy
+sessions, Celery's producer): handlers run it with `asyncio.to_thread` so the event loop never
+blocks.
+
+Order of a request, as DESIGN.md has it: checks (ban; channel, style, backend and quotas in
+bot.requests.rules) ->
+job rows and the interaction's reply row committed together -> messages sent by task name ->
+queue position and estimated wait for the reply. The reply row is committed with the jobs, so
+a worker that finishes at once still finds how to answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Optional
+
+from sqlalchemy.orm import Session
+
+from bot.common.guild_settings import guild_rules
+from bot.common.services import BotServices
+from bot.delivery.progress import eta_seconds, summary_text
+from bot.replies.errors import Refusal, not_configured
+from bot.requests.rules import Requester, check_place_and_request, check_quotas, source_avatar
+from core.db.repositories import (
+    create_jobs,
+    hold_user,
+    latest_user_avatar,
+    live_workers,
+    queue_position,
+    recent_render_seconds,
+    save_reply,
+    update_reply,
+)
+from core.dispatch import dispatch_jobs
+from core.images import ImageStore
+from core.settings import Settings
+from core.spec import AvatarSpec, random_seed, seeds_for
+from core.uploads import open_upload
+
+
+@dataclass(frozen=True)
+class CreateOrder:
+    """Who asked for what, and where (`/avatar create`)."""
+
+    owner_id: int
+    spec: AvatarSpec
+    guild_id: Optional[int]
+    channel_id: Optional[int]
+    private: bool
+
+    @property
+    def requester(self) -> Requester:
+        return Requester(self.owner_id, self.guild_id, self.channel_id, self.private)
+
+
+@dataclass(frozen=True)
+class ReplyTicket:
+    """How the bot will answer: the interaction's token (a secret, never shown) and its expiry."""
+
+    application_id: int
+    token: str = field(repr=False)
+    expires_at: datetime
+    locale: str
+    ephemeral: bool  # whether the deferred reply is ephemeral
+
+
+@dataclass(frozen=True)
+class Queued:
+    job_ids: tuple[int, ...]
+    request_id: str
+    ahead: int  # queued jobs of the same backend before the first of these
+    workers: int  # live workers of this backend
+    eta_s: Optional[float]  # about how long until the first is done (None: no estimate)
+    private: bool  # the jobs are private (asked for, the source's, or the server's default)
+    summary: str  # the reply's first line, in the requester's language
+    parent_id: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class _JobPlan:
+    """What to make, before the server's rules have been applied."""
+
+    spec: AvatarSpec
+    seeds: list[int]
+    kind: str = "create"
+    parent_id: Optional[int] = None
+    mix_parent_id: Optional[int] = None
+    params: dict[str, Any] = field(default_factory=dict)
+    private_source: bool = False
+    summary: Callable[[str], str] = lambda locale: ""
+
+
+class Studio:
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: Callable[[], Session],
+        producer: Any,
+        image_store: Optional[ImageStore] = None,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.producer = producer
+        self.image_store = image_store
+
+    # -- the requests ---------------------------------------------------------------
+
+    def create(
+        self,
+        order: CreateOrder,
+        *,
+        now: Optional[datetime] = None,
+        reply: Optional[ReplyTicket] = None,
+        request_id: Optional[str] = None,
+    ) -> Queued:
+        spec = order.spec
+        plan = _JobPlan(
+            spec=spec,
+            seeds=seeds_for(spec),
+            summary=lambda locale: summary_text(locale, "create", spec=spec, count=spec.count),
+        )
+        with self.session_factory() as session:
+            return self._submit(session, order.requester, plan, now=now, reply=reply, request_id=request_id)
+
+    def reroll(
+        self, who: Requester, avatar_id: Optional[int], *, reply: Optional[ReplyTicket] = None,
+        request_id: Optional[str] = None, now: Optional[datetime] = None,
+    ) -> Queued:
+        """The same spec with a new seed; the default source is the requester's newest avatar."""
+        with self.session_factory() as session:
+            if avatar_id is None:
+                latest = latest_user_avatar(session, who.owner_id)
+                if latest is None:
+                    raise Refusal("error.no_avatars")
+                avatar_id = latest.id
+            source = source_avatar(session, avatar_id, who.owner_id)
+            spec = source.avatar_spec.replace(seed=None, count=1)
+            plan = _JobPlan(
+                spec=spec,
+                seeds=[random_seed()],
+                kind="reroll",
+                parent_id=source.id,
+                private_source=source.visibility == "private",
+                summary=lambda locale: summary_text(locale, "reroll", spec=spec, parent_id=source.id),
+            )
+            return self._submit(session, who, plan, now=now, reply=reply, request_id=request_id)
+
+    def vary(
+        self, who: Requester, avatar_id: int, strength: Optional[float], *, reply: Optional[ReplyTicket] = None,
+        request_id: Optional[str] = None, now: Optional[datetime] = None,
+    ) -> Queued:
+        """The source's spec and seed, its noise moved by `strength` towards a new variation seed
+        (no strength: the job leaves it out and the backend uses its own default)."""
+        params: dict[str, Any] = {"variation_seed": random_seed()}
+        if strength is not None:
+            params["strength"] = float(strength)
+        with self.session_factory() as session:
+            source = source_avatar(session, avatar_id, who.owner_id)
+            plan = _JobPlan(
+                spec=source.avatar_spec.replace(count=1),
+                seeds=[int(source.seed)],
+                kind="variation",
+                parent_id=source.id,
+                params=params,
+                private_source=source.visibility == "private",
+                summary=lambda locale: summary_text(locale, "variation", parent_id=source.id, strength=strength),
+            )
+            return self._submit(session, who, plan, now=now, reply=reply, request_id=request_id)
+
+    def mix(
+        self, who: Requester, first_id: int, second_id: int, *, reply: Optional[ReplyTicket] = None,
+        request_id: Optional[str] = None, now: Optional[datetime] = None,
+    ) -> Queued:
+        """Avatar A's spec and seed mixed with avatar B's, as far as the backend's default ratio
+        (the worker reads B by mix_parent_id)."""
+        if first_id == second_id:
+            raise Refusal("error.mix_same")
+        with self.session_factory() as session:
+            first = source_avatar(session, first_id, who.owner_id)
+            second = source_avatar(session, second_id, who.owner_id)
+            plan = _JobPlan(
+                spec=first.avatar_spec.replace(count=1),
+                seeds=[int(first.seed)],
+                kind="mix",
+                parent_id=first.id,
+                mix_parent_id=second.id,
+                private_source="private" in (first.visibility, second.visibility),
+                summary=lambda locale: summary_text(locale, "mix", parent_id=first.id, other_id=second.id),
+            )
+            return self._submit(session, who, plan, now=now, reply=reply, request_id=request_id)
+
+    def photo(
+        self, who: Requester, upload: bytes, strength: Optional[float], *, reply: Optional[ReplyTicket] = None,
+        request_id: Optional[str] = None, now: Optional[datetime] = None,
+    ) -> Queued:
+        """Check the uploaded bytes (core.uploads), keep a clean copy in the image store, make a photo job."""
+        if self.image_store is None:
+            raise Refusal("error.not_configured")
+        # No strength: the job leaves it out and the backend uses its own (the operator's, for SD).
+        params: dict[str, Any] = {} if strength is None else {"strength": float(strength)}
+        picture = open_upload(upload)  # readable InvalidUpload when it cannot be used
+        spec = AvatarSpec()
+        plan = _JobPlan(
+            spec=spec,
+            seeds=[random_seed()],
+            kind="photo",
+            params=params,
+            summary=lambda locale: summary_text(locale, "photo", strength=strength),
+        )
+        store = self.image_store
+        with self.session_factory() as session:
+
+            def keep_upload() -> dict[str, Any]:
+                # Only once every check has passed: a refused request leaves no file behind.
+                key = store.put_image(picture, {"source": "upload", "owner": str(who.owner_id)}, ai_generated=False)
+                return {"source_image_key": key}
+
+            return self._submit(
+                session, who, plan, now=now, reply=reply, request_id=request_id, extra_params=keep_upload
+            )
+
+    def move_reply(self, request_id: str, *, message_id: int) -> None:
+        """The reply now lives in an ephemeral follow-up (a private result that was deferred publicly)."""
+        with self.session_factory() as session:
+            update_reply(session, request_id, message_id=message_id, ephemeral=True)
+            session.commit()
+
+    # -- shared steps ---------------------------------------------------------------
+
+    def _submit(
+        self,
+        session: Session,
+        who: Requester,
+        plan: _JobPlan,
+        *,
+        now: Optional[datetime],
+        reply: Optional[ReplyTicket],
+        request_id: Optional[str],
+        extra_params: Optional[Callable[[], dict[str, Any]]] = None,
+    ) -> Queued:
+        now = now or datetime.now(UTC)
+        backend = self.settings.backend
+        # Held from here to the commit: a forget-me running meanwhile waits, or has already won and
+        # this is refused (UserForgotten) before an uploaded picture is kept.
+        user = hold_user(session, who.owner_id)
+        if user.banned:
+            raise Refusal("error.banned")
+        rules = guild_rules(session, who.guild_id)
+        spec = check_place_and_request(rules, who, plan.spec, backend)
+        check_quotas(session, rules, who, len(plan.seeds), now)
+        params = dict(plan.params)
+        if extra_params is not None:
+            params.update(extra_params())
+        private = who.private or plan.private_source or rules.default_visibility == "private"
+        jobs = create_jobs(
+            session,
+            owner_id=who.owner_id,
+            spec=spec,
+            seeds=plan.seeds,
+            backend=backend,
+            kind=plan.kind,
+            guild_id=who.guild_id,
+            channel_id=who.channel_id,
+            parent_id=plan.parent_id,
+            mix_parent_id=plan.mix_parent_id,
+            params=params,
+            visibility="private" if private else "public",
+            request_id=request_id,
+        )
+        summary = plan.summary(reply.locale if reply is not None else "en")
+        if reply is not None:
+            save_reply(
+                session,
+                request_id=jobs[0].request_id,
+                application_id=reply.application_id,
+                token=reply.token,
+                expires_at=reply.expires_at,
+                user_id=who.owner_id,
+                locale=reply.locale,
+                ephemeral=reply.ephemeral,
+                guild_id=who.guild_id,
+                channel_id=who.channel_id,
+                summary=summary,
+            )
+        session.commit()
+        job_ids = tuple(job.id for job in jobs)
+        # Committed first: if sending fails, the reconciler re-sends the queued rows.
+        dispatch_jobs(self.producer, session, job_ids, self.settings.queue_name)
+        ahead = queue_position(session, job_ids[0])
+        workers = len(live_workers(session, dead_after_s=self.settings.worker_dead_after_s, backend=backend))
+        mean = recent_render_seconds(session, backend)
+        return Queued(
+            job_ids=job_ids,
+            request_id=jobs[0].request_id,
+            ahead=ahead,
+            workers=workers,
+            eta_s=eta_seconds(ahead, workers, mean),
+            private=private,
+            summary=summary,
+            parent_id=plan.parent_id,
+        )
+
+
+def studio_of(services: BotServices) -> Studio:
+    """The studio of this bot; "not available" when it was built without a database or queue."""
+    if services.session_factory is None or services.producer is None:
+        raise not_configured()
+    return Studio(services.settings, services.session_factory, services.producer, services.image_store)

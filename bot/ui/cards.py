@@ -1,0 +1,121 @@
+"""Plain snapshots of avatars for the async side, and the Discord messages built from them.
+
+Database rows stay in the worker threads; handlers and delivery get `AvatarCard`s (with the
+PNG bytes already read) and turn them into an embed, an attached file and buttons here.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Optional
+
+import discord
+
+from bot import i18n
+from core.db.models import Job
+from core.errors import InvalidSpec
+from core.images import ImageStore
+from core.spec import parse_spec
+
+Locale = discord.Locale | str | None
+EMBED_COLOUR = discord.Colour.pink()
+
+
+@dataclass(frozen=True)
+class AvatarCard:
+    """What is shown of one avatar."""
+
+    id: int
+    owner_id: int
+    guild_id: Optional[int]
+    channel_id: Optional[int]
+    request_id: str
+    spec: dict[str, Any]
+    seed: int
+    kind: str
+    status: str
+    review_state: str
+    visibility: str
+    parent_id: Optional[int]
+    mix_parent_id: Optional[int]
+    error: Optional[str]
+    model_version: Optional[str]
+    finished_at: Optional[datetime]
+    review_channel_id: Optional[int] = None
+    review_message_id: Optional[int] = None
+    png: Optional[bytes] = field(default=None, repr=False)
+
+    @property
+    def private(self) -> bool:
+        return self.visibility == "private"
+
+    @property
+    def filename(self) -> str:
+        return f"avatar-{self.id}.png"
+
+
+def card_of(avatar: Job, store: Optional[ImageStore] = None) -> AvatarCard:
+    """A snapshot of a row, with its picture read from the store when there is one (and a store)."""
+    png = None
+    if store is not None and avatar.image_key is not None and store.exists(avatar.image_key):
+        png = store.read_bytes(avatar.image_key)
+    return AvatarCard(
+        id=avatar.id,
+        owner_id=avatar.owner_id,
+        guild_id=avatar.guild_id,
+        channel_id=avatar.channel_id,
+        request_id=avatar.request_id,
+        spec=dict(avatar.spec or {}),
+        seed=int(avatar.seed),
+        kind=str(avatar.kind),
+        status=str(avatar.status),
+        review_state=str(avatar.review_state),
+        visibility=str(avatar.visibility),
+        parent_id=avatar.parent_id,
+        mix_parent_id=avatar.mix_parent_id,
+        error=avatar.error,
+        model_version=avatar.model_version,
+        finished_at=avatar.finished_at,
+        review_channel_id=avatar.review_channel_id,
+        review_message_id=avatar.review_message_id,
+        png=png,
+    )
+
+
+def describe_card(card: AvatarCard, locale: Locale) -> str:
+    """What the avatar shows, in the viewer's language (its stored spec, less seed and count)."""
+    data = {k: v for k, v in card.spec.items() if k not in ("seed", "count")}
+    try:
+        return i18n.describe_spec(parse_spec(data), locale)
+    except InvalidSpec:  # a vocabulary value since removed: show the raw spec rather than fail
+        return ", ".join(f"{k} {v}" for k, v in data.items() if v is not None)
+
+
+def avatar_embed(card: AvatarCard, locale: Locale) -> discord.Embed:
+    """Title, what it shows, where it comes from, seed and model; the picture as an attachment."""
+    title = i18n.text(locale, "result.title", id=card.id)
+    embed = discord.Embed(title=title, description=describe_card(card, locale), colour=EMBED_COLOUR)
+    if card.kind != "create" and card.parent_id is not None:
+        source = f"#{card.parent_id}" + (f" + #{card.mix_parent_id}" if card.mix_parent_id else "")
+        how = i18n.text(locale, f"kind.{card.kind}")
+        embed.add_field(name=i18n.text(locale, "result.from"), value=f"{how} {source}")
+    footer = f"seed {card.seed}"
+    if card.model_version:
+        footer += f" · model {card.model_version}"
+    embed.set_footer(text=footer)
+    if card.png is not None:
+        embed.set_image(url=f"attachment://{card.filename}")
+    return embed
+
+
+def avatar_file(card: AvatarCard) -> Optional[discord.File]:
+    """A fresh File for the picture (a File can be sent once; build one per attempt)."""
+    if card.png is None:
+        return None
+    return discord.File(io.BytesIO(card.png), filename=card.filename, description=f"avatar {card.id}")
+
+
+def png_file(data: bytes, filename: str) -> discord.File:
+    return discord.File(io.BytesIO(data), filename=filename)

@@ -1,1 +1,0 @@
-"""The contract between bot and worker: spec, vocabulary, models, repositories, image store."""
