@@ -1,0 +1,9 @@
+"""Photo -> avatar: read what an avatar can show from a photo (hair, skin, glasses, smile, a
+backdrop) and turn it into an ordinary AvatarSpec. The photo itself is never kept: callers pass
+an image in and get attributes out.
+
+    reader = PhotoReader()                       # once per process: loads the bundled cascades
+    reading = reader.read(load_photo(path))      # NoFace / SeveralFaces / UnreadableImage
+    spec = reading_to_spec(reading, {"style": "lorelei"})
+    describe(reading)                            # "black long hair, glasses, smiling"
+"""
