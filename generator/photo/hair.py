@@ -107,7 +107,7 @@ def read_hair_colour(image: np.ndarray, face: FaceBox, skin: np.ndarray) -> tupl
 
 
 def read_hair_length(image: np.ndarray, face: FaceBox, hair: np.ndarray, background: np.ndarray) -> AttributeReading:
-    """ "long" when hair-coloured pixels fill the sides of the jaw, else "short".
+    """Long when hair-coloured pixels fill the sides of the jaw, else short.
 
     Pixels that match the background as well as the hair (a dark wall behind dark hair) do not count.
     Below the chin is measured too but not used: dark suits and shirts look like dark hair there.
@@ -132,7 +132,6 @@ def read_hair_length(image: np.ndarray, face: FaceBox, hair: np.ndarray, backgro
         margin_confidence(score - LONG_HAIR_SCORE, 0.15),
         {"beside_jaw": round(jaw, 2), "below_chin": round(chin, 2)},
     )
-
 
 
 def _nearest(pixels: np.ndarray, palette: np.ndarray) -> np.ndarray:
