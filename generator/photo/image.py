@@ -47,6 +47,8 @@ def load_photo(source: PhotoSource) -> Image.Image:
                 _check_size(opened.size)
                 opened.load()
                 return _checked(opened)
+    except UnreadableImage:
+        raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise UnreadableImage("this file is not an image I can read; send a JPEG, PNG or WebP photo") from exc
     except (OSError, SyntaxError, ValueError) as exc:
