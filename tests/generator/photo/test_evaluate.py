@@ -35,3 +35,9 @@ def test_score_counts_lists_groups_and_open_readings() -> None:
     assert hair["accuracy_when_read"] == 1.0
     assert summary["attributes"]["skin_group"]["correct"] == 2
     assert summary["attributes"]["glasses"]["accuracy"] == 0.5
+
+
+def test_score_says_what_always_answering_one_value_would_get() -> None:
+    labels = {"a.jpg": {"glasses": "none"}, "b.jpg": {"glasses": "none"}, "c.jpg": {"glasses": "glasses"}}
+    summary = score(labels, [result(n, {"glasses": "none"}) for n in labels])
+    assert summary["attributes"]["glasses"]["always_one_value"] == {"value": "none", "accuracy": round(2 / 3, 3)}
