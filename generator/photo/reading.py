@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from generator.photo.background import background_palette, read_background
-from generator.photo.detector import FaceDetector, make_face_detector
+from generator.photo.detector import FaceBox, FaceDetector, make_face_detector
 from generator.photo.evidence import AttributeReading
 from generator.photo.expression import SmileDetector, make_smile_detector, read_expression
 from generator.photo.glasses import read_glasses
@@ -92,7 +92,7 @@ class PhotoReader:
             evidence={a: r.evidence for a, r in readings.items()},
         )
 
-    def _read_attributes(self, rgb: np.ndarray, face: Any) -> dict[str, AttributeReading]:
+    def _read_attributes(self, rgb: np.ndarray, face: FaceBox) -> dict[str, AttributeReading]:
         skin, _ = skin_lab(rgb, face)
         hair_colour, hair_lab = read_hair_colour(rgb, face, skin)
         readings = {

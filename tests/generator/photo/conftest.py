@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.photo.detector import FaceBox
+from generator.photo.detector import FaceBox, make_face_detector
 from generator.photo.image import working_array
 from generator.photo.reading import PhotoReader
 
@@ -26,9 +26,9 @@ def reader() -> PhotoReader:
 
 
 @pytest.fixture(scope="session")
-def astronaut_face(astronaut: Image.Image, reader: PhotoReader) -> FaceBox:
+def astronaut_face(astronaut: Image.Image) -> FaceBox:
     """The astronaut's face box, in the working image's pixels."""
-    return reader._detector.find_one(working_array(astronaut)).box
+    return make_face_detector().find_one(working_array(astronaut)).box
 
 
 def paint(image: Image.Image, face: FaceBox, draw: object) -> Image.Image:
