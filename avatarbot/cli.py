@@ -1,4 +1,4 @@
-"""The `avatarbot` command: generate, worker, bot, db upgrade, reconcile.
+"""The `avatarbot` command: generate, photo, worker, bot, db upgrade, reconcile.
 
 Settings are built once in main() and passed down. This is an edge: an
 AvatarError shows its own sentence; bad input exits 2 with one line; anything
@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", metavar="SECONDS", type=float, default=900.0, help="give up waiting after this long"
     )
 
+    _add_photo_parser(commands)
     commands.add_parser("worker", help="run a worker for the configured backend's queue (solo pool)")
     commands.add_parser("bot", help="run the Discord bot (needs AVATARBOT_DISCORD_TOKEN)")
     db_parser = commands.add_parser("db", help="database maintenance")
@@ -64,6 +65,27 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="run the migrations up to the newest schema")
     commands.add_parser("reconcile", help="re-send lost jobs and return jobs of dead workers, once")
     return parser
+
+
+def _add_photo_parser(commands: argparse._SubParsersAction) -> None:
+    photo = commands.add_parser(
+        "photo", help="avatars from photos: read each face's hair, skin, glasses, smile; options override"
+    )
+    photo.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="photo files (JPEG, PNG, WebP)")
+    for attribute in ATTRIBUTES:
+        flag = "--" + attribute.replace("_", "-")
+        photo.add_argument(flag, dest=attribute, metavar="VALUE", help=f"one of: {', '.join(VALUES[attribute])}")
+    photo.add_argument("--seed", metavar="N", help=f"whole number 0..{MAX_SEED} (random when left out)")
+    photo.add_argument("--out", metavar="DIR", type=Path, default=Path("out"), help="output folder (default out/)")
+    photo.add_argument("--timeout", metavar="SECONDS", type=float, default=900.0, help="give up waiting after this")
+
+
+def photo_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """The options given with `photo`, checked now (InvalidSpec) so bad input never reads a photo."""
+    given = {name: getattr(args, name) for name in (*ATTRIBUTES, "seed")}
+    given = {name: value for name, value in given.items() if value is not None}
+    parse_spec(given)
+    return given
 
 
 def specs_from_args(args: argparse.Namespace) -> list[AvatarSpec]:
@@ -85,8 +107,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         settings = _settings()
         # Input is checked before anything is written (logs included).
         specs = specs_from_args(args) if args.command == "generate" else []
+        overrides = photo_overrides(args) if args.command == "photo" else {}
         _configure_logging(settings, args.command)
-        return _run(args, settings, specs)
+        return _run(args, settings, specs, overrides)
     except UsageError as exc:
         message = str(exc)
         return _fail(message if message.startswith(PROG) else f"{PROG}: {message}", EXIT_USAGE)
@@ -110,11 +133,15 @@ def _settings() -> Settings:
         raise UsageError(f"{PROG}: bad settings: {problems}") from exc
 
 
-def _run(args: argparse.Namespace, settings: Settings, specs: Sequence[AvatarSpec]) -> int:
+def _run(args: argparse.Namespace, settings: Settings, specs: Sequence[AvatarSpec], overrides: dict[str, str]) -> int:
     if args.command == "generate":
         from avatarbot.generate import run_generate_command
 
         return run_generate_command(settings, specs, args.out, timeout_s=args.timeout, stdout=sys.stdout)
+    if args.command == "photo":
+        from avatarbot.photo import run_photo_command
+
+        return run_photo_command(settings, args.paths, overrides, args.out, timeout_s=args.timeout, stdout=sys.stdout)
     if args.command == "worker":
         from generator.worker import run_worker
 

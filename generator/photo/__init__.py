@@ -1,0 +1,27 @@
+"""Photo -> avatar: read what an avatar can show from a photo (hair, skin, glasses, smile, a
+backdrop) and turn it into an ordinary AvatarSpec. The photo itself is never kept: callers pass
+an image in and get attributes out.
+
+    reader = PhotoReader()                       # once per process: loads the bundled cascades
+    reading = reader.read(load_photo(path))      # NoFace / SeveralFaces / UnreadableImage
+    spec = reading_to_spec(reading, {"style": "lorelei"})
+    describe(reading)                            # "black long hair, glasses, smiling, ..."
+"""
+
+from generator.photo.errors import NoFace, PhotoError, SeveralFaces, UnreadableImage
+from generator.photo.image import load_photo
+from generator.photo.reading import PhotoReader, PhotoReading, read_photo
+from generator.photo.spec import describe, reading_to_spec
+
+__all__ = [
+    "NoFace",
+    "PhotoError",
+    "PhotoReader",
+    "PhotoReading",
+    "SeveralFaces",
+    "UnreadableImage",
+    "describe",
+    "load_photo",
+    "read_photo",
+    "reading_to_spec",
+]
