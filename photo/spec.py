@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from core.errors import InvalidSpec
 from core.spec import AvatarSpec, parse_spec
-from generator.photo.reading import PhotoReading
+from photo.reading import PhotoReading
 
 _EXPRESSION_WORDS = {"happy": "smiling", "neutral": "not smiling", "sad": "sad", "surprised": "surprised"}
 

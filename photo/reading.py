@@ -15,14 +15,14 @@ from typing import Any, Optional
 import numpy as np
 from PIL import Image
 
-from generator.photo.background import background_palette, read_background
-from generator.photo.detector import FaceBox, FaceDetector, make_face_detector
-from generator.photo.evidence import AttributeReading
-from generator.photo.expression import SmileDetector, make_smile_detector, read_expression
-from generator.photo.glasses import read_glasses
-from generator.photo.hair import read_hair_colour, read_hair_length
-from generator.photo.image import working_array
-from generator.photo.skin import read_skin, skin_lab
+from photo.background import background_palette, read_background
+from photo.detector import FaceBox, FaceDetector, make_face_detector
+from photo.evidence import AttributeReading
+from photo.expression import SmileDetector, make_smile_detector, read_expression
+from photo.glasses import read_glasses
+from photo.hair import read_hair_colour, read_hair_length
+from photo.image import working_array
+from photo.skin import read_skin, skin_lab
 
 # The attributes a photo can tell, in vocabulary order.
 READ_ATTRIBUTES: tuple[str, ...] = ("hair", "hair_color", "skin", "expression", "glasses", "background")
