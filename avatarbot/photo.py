@@ -16,7 +16,7 @@ from avatarbot.generate import run_generate_command
 from avatarbot.output import OutputFolder
 from core.settings import Settings
 from core.spec import AvatarSpec
-from generator.photo import PhotoError, PhotoReader, describe, load_photo, reading_to_spec
+from photo import PhotoError, PhotoReader, describe, load_photo, reading_to_spec
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -27,6 +27,7 @@ from bot.moderation.commands import ModerationCommands
 from bot.replies.interaction import reply_with_error
 from bot.requests import handlers as request_handlers
 from bot.requests.commands import avatar_commands as request_commands
+from bot.requests.reading_editor import ReadingChoice
 from bot.ui.buttons import AvatarButton
 from core.db.engine import make_engine, make_session_factory
 from core.dispatch import make_producer
@@ -34,6 +35,7 @@ from core.errors import AvatarError
 from core.images import ImageStore
 from core.notify import make_notifier
 from core.settings import Settings
+from photo import PhotoReader
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ class MissingToken(AvatarError):
 
 
 # The persistent buttons every bot registers: they are rebuilt from their custom_id on any press.
-DYNAMIC_ITEMS = (AvatarButton, ForgetMeButton, HistoryButton)
+DYNAMIC_ITEMS = (AvatarButton, ForgetMeButton, HistoryButton, ReadingChoice)
 
 
 def button_actions() -> dict[str, ButtonAction]:
@@ -140,6 +142,7 @@ def build_bot(
         producer=producer,
         notifier=notifier,
         image_store=image_store,
+        photo_reader=PhotoReader(),
         button_actions=MappingProxyType(button_actions()),
     )
     return AvatarBot(

@@ -9,8 +9,12 @@ How a job row becomes a RenderRequest (the contract with whoever creates jobs):
   when the person chose one, `params.strength` (0..1);
 - mix: `spec`/`seed` are avatar A; the row named by `mix_parent_id` is avatar B;
   `params.mix_ratio` when chosen;
-- photo: `params.source_image_key` names the uploaded picture in the image
-  store; `params.strength` when chosen.
+- photo: `spec` was read from the person's photo (the bot read it; the job keeps only what
+  was read, in `photo_reading`). With no `params.source_image_key` it is drawn like a create;
+  with one (a backend that repaints the photo, Stable Diffusion), that key names the uploaded
+  picture in the image store, drawn image-to-image with the spec in the prompt and
+  `params.strength` when chosen. The upload is deleted as soon as the job is done or has
+  failed for good (never kept with the avatar); a retry keeps it for the next attempt.
 A parameter the job leaves out gets the backend's own default (RenderRequest).
 """
 
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -173,6 +177,9 @@ def _render_request(context: WorkerContext, job: ClaimedJob) -> RenderRequest:
             mix_ratio=_param(params, "mix_ratio", float, job, required=False),
         )
     if job.kind == "photo":
+        if params.get("source_image_key") is None:
+            # Read from a photo, drawn like a create: the photo itself was never kept.
+            return RenderRequest(spec=job.spec, seed=job.seed, kind="create")
         key = _param(params, "source_image_key", str, job)
         try:
             with Image.open(context.image_store.path(key)) as picture:
@@ -234,6 +241,7 @@ def _finish(
         # Nothing was recorded, so no row names these files: they must not stay behind.
         _discard_unrecorded(context, written)
         raise
+    _forget_uploads(context, jobs, {job_id for job_id, _ in finished})
     for job_id, status in finished:
         _publish(context, job_id, status)
         outcome.done.append(job_id)
@@ -257,6 +265,7 @@ def _fail_jobs(context: WorkerContext, jobs: Sequence[ClaimedJob], error: str, o
             repo.mark_failed(session, job.id, error)
             failed.append(job.id)
         session.commit()
+    _forget_uploads(context, jobs, set(failed))
     for job_id in failed:
         _publish(context, job_id, "failed")
         outcome.failed.append(job_id)
@@ -276,6 +285,7 @@ def _retry_or_fail(
         for job in again:
             repo.release_job(session, job.id, error=error)
         session.commit()
+    _forget_uploads(context, give_up, {job.id for job in give_up})  # the retried keep theirs for the next attempt
     for job in give_up:
         _publish(context, job.id, "failed")
         outcome.failed.append(job.id)
@@ -283,6 +293,32 @@ def _retry_or_fail(
         attempts = max(job.attempts for job in again)
         requeue([job.id for job in again], retry_delay(settings.retry_backoff_s, attempts, settings.queued_lease_s))
         outcome.retried.extend(job.id for job in again)
+
+
+def _forget_uploads(context: WorkerContext, jobs: Sequence[ClaimedJob], ended: Collection[int]) -> None:
+    """Delete the uploaded photos of the photo jobs in `ended` (drawn, or failed for good): the
+    photo was needed for this one drawing and is never kept with the avatar. The rows stop naming
+    it first; a file another queued job still names (the same photo sent twice) stays for that job."""
+    keys = {
+        str(job.params["source_image_key"])
+        for job in jobs
+        if job.id in ended and job.kind == "photo" and job.params.get("source_image_key")
+    }
+    if not keys:
+        return
+    try:
+        with context.session_factory() as session:
+            repo.forget_source_images(session, [job.id for job in jobs if job.id in ended])
+            session.commit()
+            keys -= repo.image_keys_in_use(session, keys)
+    except Exception as exc:  # the database may be what failed: the photo goes all the same
+        log.warning("could not clear the uploaded photos of jobs %s (%s); deleting them anyway", sorted(ended), exc)
+    for key in sorted(keys):
+        try:
+            context.image_store.delete(key)
+        except OSError as exc:
+            log.error("could not delete an uploaded photo %s…: %s", key[:12], exc)
+    log.info("deleted %d uploaded photo(s) after drawing", len(keys))
 
 
 def _discard_unrecorded(context: WorkerContext, keys: Sequence[str]) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.common.reply_guard import ReplyGuard
 from core.images import ImageStore
 from core.settings import Settings
+from photo import PhotoReader
 
 # Backends whose generator reads free text (the `details` option is offered only for them).
 TEXT_BACKENDS = frozenset({"stable-diffusion"})
@@ -36,6 +37,8 @@ class BotServices:
     producer: Optional[Any] = None  # a Celery app from core.dispatch.make_producer
     notifier: Optional[Any] = None  # a core.notify JobNotifier
     image_store: Optional[ImageStore] = None
+    # Reads /avatar photo's uploads (built once: it loads the face detector; safe to share between threads).
+    photo_reader: Optional[PhotoReader] = None
     # Orders the edits of one interaction reply between handlers and delivery (one per bot).
     reply_guard: ReplyGuard = field(default_factory=ReplyGuard)
     button_actions: Mapping[str, ButtonAction] = field(default_factory=lambda: MappingProxyType({}))

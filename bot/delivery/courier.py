@@ -288,6 +288,6 @@ def owner_message(handling: Handling, locale: str, *, mention: bool) -> Outgoing
         content=who + i18n.text(locale, key, id=card.id),
         embeds=[avatar_embed(card, locale)],
         card=card,
-        view=result_view(card.id, locale),
+        view=result_view(card.id, locale, from_photo=card.photo_reading is not None),
         mention=card.owner_id if mention else None,
     )

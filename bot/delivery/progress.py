@@ -6,12 +6,14 @@ The same words serve the first answer of a command and the progress edits that f
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Optional
 
 import discord
 
 from bot import i18n
 from core.spec import AvatarSpec
+from core.vocabulary import ATTRIBUTE_LABELS
 
 Locale = discord.Locale | str | None
 
@@ -45,11 +47,29 @@ def summary_text(
         return i18n.text(locale, "summary.variation", parent=parent_id, strength=f"{strength:.2f}")
     if kind == "mix":
         return i18n.text(locale, "summary.mix", a=parent_id, b=other_id)
-    if kind == "photo":
-        if strength is None:
-            return i18n.text(locale, "summary.photo_default")
-        return i18n.text(locale, "summary.photo", strength=f"{strength:.2f}")
     raise ValueError(f"unknown job kind {kind!r}")
+
+
+def photo_summary_text(locale: Locale, spec: AvatarSpec, read: Mapping[str, str], *, repaint: bool) -> str:
+    """The first lines of /avatar photo: what will be drawn, what was read, and what became of the
+    photo (deleted after reading; or, for a backend that repaints it, deleted once drawn)."""
+    forgotten = "photo.deleted_after_drawing" if repaint else "photo.deleted"
+    return "\n".join(
+        (
+            i18n.text(locale, "summary.photo", spec=i18n.describe_spec(spec, locale)),
+            i18n.text(locale, "photo.read", described=i18n.describe_reading(read, locale))
+            + " "
+            + i18n.text(locale, forgotten),
+        )
+    )
+
+
+def photo_fix_summary_text(locale: Locale, parent_id: int, attribute: str, value: str) -> str:
+    """The first line of "Edit what was read": the photo avatar drawn again with one attribute changed."""
+    label = i18n.attribute_label(locale, attribute, ATTRIBUTE_LABELS[attribute])
+    return i18n.text(
+        locale, "summary.photo_fix", parent=parent_id, attribute=label, value=i18n.choice_label(locale, value)
+    )
 
 
 def status_text(

@@ -34,7 +34,7 @@ async def _show_card(interaction: discord.Interaction, card: AvatarCard) -> None
         content=note,
         embeds=[avatar_embed(card, locale)],
         files=files,
-        view=result_view(card.id, locale),
+        view=result_view(card.id, locale, from_photo=card.photo_reading is not None),
         private=card.private or card.review_state in HIDDEN_STATES,
     )
 

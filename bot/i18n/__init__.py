@@ -9,6 +9,7 @@ and for any message not (yet) translated.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Optional
 
 import discord
@@ -18,6 +19,7 @@ from discord.app_commands import TranslationContextLocation as Where
 from bot.i18n.catalogue import Messages, source_messages, translated_messages
 from core.spec import AvatarSpec
 from core.vocabulary import ATTRIBUTE_LABELS, VOCABULARY
+from photo.spec import describe_read
 
 ENGLISH = "en"
 CHINESE = "zh-CN"
@@ -107,3 +109,16 @@ def describe_spec(spec: AvatarSpec, locale: discord.Locale | str | None) -> str:
     if spec.seed is not None:
         parts.append(f"seed {spec.seed}")
     return ", ".join(parts) or text(locale, "spec.anything")
+
+
+def describe_reading(read: Mapping[str, str], locale: discord.Locale | str | None) -> str:
+    """What was read from a photo, in the user's language ("black long hair, glasses, smiling")."""
+    if language_of(locale) == ENGLISH:
+        phrase = describe_read(read)
+    else:
+        phrase = ", ".join(
+            f"{attribute_label(locale, a, ATTRIBUTE_LABELS[a])} {choice_label(locale, read[a])}"
+            for a in VOCABULARY.attributes
+            if a in read
+        )
+    return phrase or text(locale, "photo.nothing_read")

@@ -15,7 +15,7 @@ from discord.app_commands import locale_str
 from bot.common.services import BotServices
 from bot.replies.errors import Refusal
 from bot.requests import handlers
-from bot.requests.create_command import build_create_command
+from bot.requests.create_command import build_create_command, build_photo_command
 from core.uploads import MAX_UPLOAD_BYTES
 
 MIN_STRENGTH = 0.05
@@ -53,21 +53,19 @@ def avatar_commands(services: BotServices) -> list[app_commands.Command[Any, ...
             raise Refusal("error.mix_same")
         await handlers.mix(interaction, services, a, b)
 
-    @app_commands.command(name=locale_str("photo"), description=locale_str("Turn a photo into a chibi avatar"))
-    @app_commands.describe(
-        image=locale_str("Your photo (PNG, JPEG or WebP)"),
-        strength=locale_str("How far to move from the original (0.05 to 1)"),
-    )
-    async def photo(
-        interaction: discord.Interaction, image: discord.Attachment, strength: Optional[Strength] = None
-    ) -> None:
-        _check_strength(strength)
+    async def photo(interaction: discord.Interaction, image: discord.Attachment, options: dict[str, Any]) -> None:
         content_type = (image.content_type or "").split(";")[0].strip().lower()
         if content_type not in PHOTO_TYPES or image.size > MAX_UPLOAD_BYTES:
             raise Refusal("error.photo", max_mib=MAX_UPLOAD_BYTES // (1024 * 1024))
-        await handlers.photo(interaction, services, image, strength)
+        await handlers.photo(interaction, services, image, options)
 
-    return [build_create_command(create, with_details=services.backend_uses_text), reroll, vary, mix, photo]
+    return [
+        build_create_command(create, with_details=services.backend_uses_text),
+        reroll,
+        vary,
+        mix,
+        build_photo_command(photo),
+    ]
 
 
 def _check_strength(strength: float | None) -> None:

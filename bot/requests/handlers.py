@@ -4,6 +4,7 @@ Re-roll and Vary buttons do exactly what the commands do."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Optional
 
 import discord
@@ -11,8 +12,12 @@ import discord
 from bot.common.services import BotServices
 from bot.replies.interaction import defer_thinking
 from bot.requests.create_options import parse_create_options
+from bot.requests.photo_order import REPAINTING_BACKENDS, read_upload
+from bot.requests.reading_editor import edit_reading
 from bot.requests.studio import CreateOrder, studio_of
 from bot.requests.submit import queue_request, requester, submit_request
+from core.spec import parse_spec
+from photo import PhotoReader
 
 
 async def create(interaction: discord.Interaction, services: BotServices, options: dict[str, Any]) -> None:
@@ -70,16 +75,27 @@ async def mix(interaction: discord.Interaction, services: BotServices, first_id:
 
 
 async def photo(
-    interaction: discord.Interaction, services: BotServices, image: discord.Attachment, strength: Optional[float]
+    interaction: discord.Interaction, services: BotServices, image: discord.Attachment, options: dict[str, Any]
 ) -> None:
+    """/avatar photo: read the photo here (a thread), then queue an ordinary spec. No face or several
+    faces is answered ephemerally and makes no job; the photo is kept only for a backend that
+    repaints it (and its worker deletes it once drawn)."""
+    chosen = {k: v for k, v in options.items() if v is not None}
+    parse_spec(chosen)  # a bad choice is refused before anything is downloaded
     studio = studio_of(services)
     who = requester(interaction)
+    reader = services.photo_reader or PhotoReader()
+    keep_picture = services.settings.backend in REPAINTING_BACKENDS
     await defer_thinking(interaction, ephemeral=False)
-    upload = await image.read()  # Discord's CDN links expire: keep the bytes ourselves
+    upload = await image.read()  # Discord's CDN links expire: read the bytes now
+    try:
+        order = await asyncio.to_thread(read_upload, upload, chosen, reader, keep_picture=keep_picture)
+    finally:
+        del upload  # the bytes go as soon as the attributes are read
     await queue_request(
         interaction,
         services,
-        lambda ticket, rid: studio.photo(who, upload, strength, reply=ticket, request_id=rid),
+        lambda ticket, rid: studio.photo(who, order, reply=ticket, request_id=rid),
         ephemeral=False,
     )
 
@@ -95,4 +111,4 @@ async def _vary_pressed(interaction: discord.Interaction, services: BotServices,
 
 
 # What the buttons under an avatar do for requests.
-BUTTON_ACTIONS = {"reroll": reroll, "vary": _vary_pressed}
+BUTTON_ACTIONS = {"reroll": reroll, "vary": _vary_pressed, "edit": edit_reading}

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from bot.common.guild_settings import guild_rules
 from bot.common.services import BotServices
-from bot.delivery.progress import eta_seconds, summary_text
+from bot.delivery.progress import eta_seconds, photo_fix_summary_text, photo_summary_text, summary_text
 from bot.replies.errors import Refusal, not_configured
+from bot.requests.photo_order import PhotoOrder
 from bot.requests.rules import Requester, check_place_and_request, check_quotas, source_avatar
 from core.db.repositories import (
     create_jobs,
@@ -37,7 +38,6 @@ from core.dispatch import dispatch_jobs
 from core.images import ImageStore
 from core.settings import Settings
 from core.spec import AvatarSpec, random_seed, seeds_for
-from core.uploads import open_upload
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ class _JobPlan:
     parent_id: Optional[int] = None
     mix_parent_id: Optional[int] = None
     params: dict[str, Any] = field(default_factory=dict)
+    photo_reading: Optional[dict[str, Any]] = None
     private_source: bool = False
     summary: Callable[[str], str] = lambda locale: ""
 
@@ -192,34 +193,64 @@ class Studio:
             return self._submit(session, who, plan, now=now, reply=reply, request_id=request_id)
 
     def photo(
-        self, who: Requester, upload: bytes, strength: Optional[float], *, reply: Optional[ReplyTicket] = None,
+        self, who: Requester, order: PhotoOrder, *, reply: Optional[ReplyTicket] = None,
         request_id: Optional[str] = None, now: Optional[datetime] = None,
     ) -> Queued:
-        """Check the uploaded bytes (core.uploads), keep a clean copy in the image store, make a photo job."""
-        if self.image_store is None:
+        """A photo job: the spec read from the photo (bot.requests.photo_order), drawn like a create;
+        the job keeps what was read, never the photo. Only for a backend that repaints the photo is
+        its clean copy stored, for the worker, which deletes it once the avatar is drawn."""
+        if order.repaint and self.image_store is None:
             raise Refusal("error.not_configured")
-        # No strength: the job leaves it out and the backend uses its own (the operator's, for SD).
-        params: dict[str, Any] = {} if strength is None else {"strength": float(strength)}
-        picture = open_upload(upload)  # readable InvalidUpload when it cannot be used
-        spec = AvatarSpec()
         plan = _JobPlan(
-            spec=spec,
+            spec=order.spec,
             seeds=[random_seed()],
             kind="photo",
-            params=params,
-            summary=lambda locale: summary_text(locale, "photo", strength=strength),
+            photo_reading=order.reading(),
+            summary=lambda locale: photo_summary_text(locale, order.spec, order.read, repaint=order.repaint),
         )
-        store = self.image_store
-        with self.session_factory() as session:
+        keep_upload: Optional[Callable[[], dict[str, Any]]] = None
+        if order.repaint:
+            store, picture = self.image_store, order.picture
 
             def keep_upload() -> dict[str, Any]:
                 # Only once every check has passed: a refused request leaves no file behind.
                 key = store.put_image(picture, {"source": "upload", "owner": str(who.owner_id)}, ai_generated=False)
                 return {"source_image_key": key}
 
+        with self.session_factory() as session:
             return self._submit(
                 session, who, plan, now=now, reply=reply, request_id=request_id, extra_params=keep_upload
             )
+
+    def reading_of(self, who: Requester, avatar_id: int) -> tuple[AvatarSpec, dict[str, str]]:
+        """A photo avatar's spec and what was read from its photo, for "Edit what was read"."""
+        with self.session_factory() as session:
+            source = source_avatar(session, avatar_id, who.owner_id)
+            if source.photo_reading is None:
+                raise Refusal("photo.not_from_photo", id=avatar_id)
+            return source.avatar_spec, dict(source.photo_reading.get("read") or {})
+
+    def fix_reading(
+        self, who: Requester, avatar_id: int, attribute: str, value: str, *, reply: Optional[ReplyTicket] = None,
+        request_id: Optional[str] = None, now: Optional[datetime] = None,
+    ) -> Queued:
+        """The photo avatar again with one attribute changed: its spec and seed, a child photo job
+        that keeps what was read (no photo is needed: only the spec is drawn)."""
+        with self.session_factory() as session:
+            source = source_avatar(session, avatar_id, who.owner_id)
+            if source.photo_reading is None:
+                raise Refusal("photo.not_from_photo", id=avatar_id)
+            spec = source.avatar_spec.replace(count=1, **{attribute: value})  # InvalidSpec when it cannot be drawn
+            plan = _JobPlan(
+                spec=spec,
+                seeds=[int(source.seed)],
+                kind="photo",
+                parent_id=source.id,
+                photo_reading=dict(source.photo_reading),
+                private_source=source.visibility == "private",
+                summary=lambda locale: photo_fix_summary_text(locale, source.id, attribute, value),
+            )
+            return self._submit(session, who, plan, now=now, reply=reply, request_id=request_id)
 
     def move_reply(self, request_id: str, *, message_id: int) -> None:
         """The reply now lives in an ephemeral follow-up (a private result that was deferred publicly)."""
@@ -268,6 +299,7 @@ class Studio:
             params=params,
             visibility="private" if private else "public",
             request_id=request_id,
+            photo_reading=plan.photo_reading,
         )
         summary = plan.summary(reply.locale if reply is not None else "en")
         if reply is not None:

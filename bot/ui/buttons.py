@@ -25,6 +25,8 @@ from bot.replies.interaction import reply_with_error
 MAX_CUSTOM_ID = 100
 
 RESULT_ACTIONS = ("reroll", "vary", "save", "delete", "report")
+# Under an avatar made from a photo: change what was read without uploading again (requests).
+PHOTO_ACTIONS = ("edit",)
 MODERATOR_ACTIONS = ("approve", "reject")
 _STYLES = {
     "reroll": discord.ButtonStyle.primary,
@@ -32,6 +34,7 @@ _STYLES = {
     "save": discord.ButtonStyle.success,
     "delete": discord.ButtonStyle.danger,
     "report": discord.ButtonStyle.secondary,
+    "edit": discord.ButtonStyle.secondary,
     "approve": discord.ButtonStyle.success,
     "reject": discord.ButtonStyle.danger,
 }
@@ -47,9 +50,10 @@ def services_of(interaction: discord.Interaction) -> BotServices:
 
 class AvatarButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"avatar:(?P<action>reroll|vary|save|delete|report|approve|reject):(?P<avatar_id>[0-9]{1,20})",
+    template=r"avatar:(?P<action>reroll|vary|save|delete|report|edit|approve|reject):(?P<avatar_id>[0-9]{1,20})",
 ):
-    """A button under a result: re-roll, vary, save, delete (owner), report; approve/reject (moderators)."""
+    """A button under a result: re-roll, vary, save, delete (owner), report, edit what was read (a photo
+    avatar); approve/reject (moderators)."""
 
     def __init__(self, action: str, avatar_id: int, *, label: str | None = None) -> None:
         super().__init__(
@@ -78,11 +82,11 @@ class AvatarButton(
 
 
 def result_view(
-    avatar_id: int, locale: discord.Locale | str | None, *, for_moderators: bool = False
+    avatar_id: int, locale: discord.Locale | str | None, *, for_moderators: bool = False, from_photo: bool = False
 ) -> discord.ui.View:
     """The buttons under a delivered avatar (persistent: no timeout, state comes from the database)."""
     view = discord.ui.View(timeout=None)
-    actions = RESULT_ACTIONS + (MODERATOR_ACTIONS if for_moderators else ())
+    actions = RESULT_ACTIONS + (PHOTO_ACTIONS if from_photo else ()) + (MODERATOR_ACTIONS if for_moderators else ())
     for action in actions:
         view.add_item(AvatarButton(action, avatar_id, label=i18n.text(locale, f"button.{action}")))
     return view

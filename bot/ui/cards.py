@@ -45,6 +45,8 @@ class AvatarCard:
     finished_at: Optional[datetime]
     review_channel_id: Optional[int] = None
     review_message_id: Optional[int] = None
+    # What was read from the photo of a photo avatar ({"read": ..., "confidence": ...}); never pixels.
+    photo_reading: Optional[dict[str, Any]] = None
     png: Optional[bytes] = field(default=None, repr=False)
 
     @property
@@ -80,6 +82,7 @@ def card_of(avatar: Job, store: Optional[ImageStore] = None) -> AvatarCard:
         finished_at=avatar.finished_at,
         review_channel_id=avatar.review_channel_id,
         review_message_id=avatar.review_message_id,
+        photo_reading=dict(avatar.photo_reading) if avatar.photo_reading is not None else None,
         png=png,
     )
 
@@ -101,6 +104,8 @@ def avatar_embed(card: AvatarCard, locale: Locale) -> discord.Embed:
         source = f"#{card.parent_id}" + (f" + #{card.mix_parent_id}" if card.mix_parent_id else "")
         how = i18n.text(locale, f"kind.{card.kind}")
         embed.add_field(name=i18n.text(locale, "result.from"), value=f"{how} {source}")
+    if card.photo_reading is not None:
+        embed.add_field(name=i18n.text(locale, "result.read_from_photo"), value=read_from_photo(card, locale))
     footer = f"seed {card.seed}"
     if card.model_version:
         footer += f" · model {card.model_version}"
@@ -108,6 +113,12 @@ def avatar_embed(card: AvatarCard, locale: Locale) -> discord.Embed:
     if card.png is not None:
         embed.set_image(url=f"attachment://{card.filename}")
     return embed
+
+
+def read_from_photo(card: AvatarCard, locale: Locale) -> str:
+    """What was read from the photo, and that the photo itself is gone."""
+    read = (card.photo_reading or {}).get("read") or {}
+    return f"{i18n.describe_reading(read, locale)}\n{i18n.text(locale, 'photo.deleted')}"
 
 
 def avatar_file(card: AvatarCard) -> Optional[discord.File]:

@@ -194,6 +194,8 @@ class Job(Base):
     mix_parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("avatars.id", ondelete="SET NULL"))
     # strength, variation_seed, mix_ratio, source_image_key (photo), as the kind needs.
     params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # A photo job's reading: {"read": {attribute: value}, "confidence": {attribute: 0..1}}; never pixels.
+    photo_reading: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONType)
     backend: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[Optional[str]] = mapped_column(String(128))
     status: Mapped[JobStatus] = mapped_column(_string_enum(JobStatus, "status"), default=JobStatus.QUEUED)

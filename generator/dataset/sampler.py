@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.palette import BACKGROUNDS, PALETTES
 from core.vocabulary import ATTRIBUTES, VOCABULARY
-from generator.dataset.palette import BACKGROUNDS, PALETTES
 from generator.dataset.styles import STYLES, StyleMapping
 
 # Disjoint seed ranges keep the splits apart however many samples each one gets.

@@ -420,6 +420,27 @@ def button_press(
     return payload
 
 
+def select_choice(
+    custom_id: str,
+    values: list[str],
+    *,
+    user_id: int = MEMBER_ID,
+    locale: str = "en-US",
+    ephemeral_message: bool = True,
+) -> dict[str, Any]:
+    """A MESSAGE_COMPONENT (type 3) interaction: `values` picked in the select menu `custom_id`."""
+    payload = _base_interaction(
+        3, user_id=user_id, permissions=discord.Permissions(send_messages=True), locale=locale, in_guild=True
+    )
+    options = [{"label": v, "value": v} for v in values]
+    menu = {"type": 3, "custom_id": custom_id, "options": options, "min_values": 1, "max_values": 1}
+    payload["message"] = message_payload(
+        {"components": [{"type": 1, "components": [menu]}]}, flags=EPHEMERAL if ephemeral_message else 0
+    )
+    payload["data"] = {"custom_id": custom_id, "component_type": 3, "values": values}
+    return payload
+
+
 def feed(bot: discord.Client, payload: dict[str, Any]) -> None:
     """Hand an interaction to the bot exactly as its gateway would (INTERACTION_CREATE)."""
     bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
-from PIL import Image
-
 from core.db.repositories import update_guild_settings
 from tests.bot.fake_discord import (
-    APPLICATION_ID,
     EPHEMERAL,
     GUILD_ID,
     MEMBER_ID,
@@ -110,22 +105,6 @@ def _attachment(fake: FakeDiscord, data: bytes, *, name: str = "me.png", content
             }
         }
     }, attachment_id
-
-
-async def test_a_photo_is_checked_kept_without_metadata_and_queued(offline_bot, fake_discord, bot_sessions, bot_images):
-    buffer = io.BytesIO()
-    Image.new("RGBA", (120, 90), (200, 100, 50, 255)).save(buffer, format="PNG")
-    resolved, attachment_id = _attachment(fake_discord, buffer.getvalue())
-    payload = command("avatar", "photo", {"image": attachment_id, "strength": 0.5}, resolved=resolved,
-                      option_types={"image": 11})
-    answer = await _run(offline_bot, fake_discord, payload)
-    assert answer.path == f"/webhooks/{APPLICATION_ID}/{payload['token']}/messages/@original"
-    assert answer.json["content"].startswith("Turning your photo into an avatar (strength 0.50).")
-    made = _newest(bot_sessions)
-    key = made.params["source_image_key"]
-    assert (made.kind, made.params["strength"]) == ("photo", 0.5)
-    assert bot_images.read_metadata(key).get("ai_generated") is None  # a person's upload is not marked as AI
-    assert bot_images.open(key).size == (120, 90)
 
 
 async def test_a_photo_that_is_not_an_image_is_refused_readably(offline_bot, fake_discord, bot_sessions) -> None:

@@ -11,12 +11,12 @@ import shutil
 import numpy as np
 import pytest
 
+from core.palette import PALETTES
 from core.vocabulary import ATTRIBUTES, VOCABULARY
 from generator.dataset import draw, load_split, seed_for
 from generator.dataset.archive import export_svgs, import_svgs
 from generator.dataset.mattes import load_mattes, render_mattes
 from generator.dataset.node_bridge import dicebear_schemas, render_svgs
-from generator.dataset.palette import PALETTES
 from generator.dataset.raster import rasterise, without_background
 from generator.dataset.render import render_dataset
 from generator.dataset.sampler import constraints

@@ -335,16 +335,22 @@ class _QuietNotifier:
         pass
 
 
-def test_the_operators_photo_strength_reaches_the_pipeline(
+def test_a_read_photo_is_repainted_with_its_attributes_and_then_deleted(
     models: dict[str, Path], session_factory, image_store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The bot's photo job carries no strength when the person chose none, so the worker's backend
-    # uses the operator's AVATARBOT_SD_PHOTO_STRENGTH, not someone else's default.
+    # With Stable Diffusion the bot reads the photo, keeps a clean copy for image-to-image, and the
+    # job carries the read spec and no strength (the operator's AVATARBOT_SD_PHOTO_STRENGTH applies).
+    # The worker draws it with the read attributes in the prompt, then deletes the upload.
+    from skimage import data as samples
+
+    from bot.requests.photo_order import read_upload
     from bot.requests.rules import Requester
     from bot.requests.studio import Studio
     from core.db import repositories as repo
+    from generator.backends.stable_diffusion.prompt import fragment
     from generator.context import WorkerContext
     from generator.tasks import run_generate
+    from photo import PhotoReader
 
     settings = Settings(
         backend="stable-diffusion",
@@ -354,18 +360,25 @@ def test_the_operators_photo_strength_reaches_the_pipeline(
         sd_photo_strength=0.45,
     )
     upload = io.BytesIO()
-    _photo((200, 120, 90)).save(upload, format="PNG")
-    producer = _SentMessages()
-    queued = Studio(settings, session_factory, producer, image_store).photo(
-        Requester(owner_id=5, guild_id=None, channel_id=None), upload.getvalue(), None
+    Image.fromarray(samples.astronaut()).save(upload, format="PNG")
+    order = read_upload(upload.getvalue(), {"style": "lorelei"}, PhotoReader(), keep_picture=True)
+    assert order.read.get("hair_color") and order.spec.hair_color == order.read["hair_color"]
+    queued = Studio(settings, session_factory, _SentMessages(), image_store).photo(
+        Requester(owner_id=5, guild_id=None, channel_id=None), order
     )
     [job_id] = queued.job_ids
     with session_factory() as session:
-        assert "strength" not in repo.get_job(session, job_id).params
+        made = repo.get_job(session, job_id)
+        key = made.params["source_image_key"]
+        assert "strength" not in made.params and made.photo_reading["read"] == order.read
+    assert image_store.exists(key)
 
     backend = StableDiffusionBackend.from_settings(settings)
     spy = _StrengthSpy(backend._img2img_pipeline())
     monkeypatch.setattr(backend, "_img2img_pipeline", lambda: spy)
+    prompts: list[str] = []
+    build = backend._prompt
+    monkeypatch.setattr(backend, "_prompt", lambda spec: prompts.append(build(spec).positive) or build(spec))
     context = WorkerContext(
         settings=settings,
         session_factory=session_factory,
@@ -379,3 +392,8 @@ def test_the_operators_photo_strength_reaches_the_pipeline(
 
     assert outcome.done == [job_id]
     assert spy.strengths == [0.45]
+    assert fragment("hair_color", order.read["hair_color"]) in prompts[0]
+    assert not image_store.exists(key)  # the photo went as soon as the avatar was drawn
+    with session_factory() as session:
+        done = repo.get_job(session, job_id)
+        assert "source_image_key" not in done.params and done.image_key != key

@@ -264,6 +264,67 @@ def test_each_kind_maps_to_its_render_request(session_factory, image_store, tmp_
     assert row.error == f"variation job {broken} is missing its 'variation_seed' parameter"
 
 
+def _upload(image_store: ImageStore, colour: str = "white") -> str:
+    return image_store.put_image(Image.new("RGB", (16, 16), colour), {"source": "upload"}, ai_generated=False)
+
+
+def test_a_photo_job_without_an_upload_is_drawn_like_a_create(session_factory, image_store) -> None:
+    # The built-in backend: the bot read the photo and kept nothing but the reading.
+    backend = ScriptedBackend()
+    context = make_context(session_factory, image_store, backend)
+    reading = {"read": {"hair": "long"}, "confidence": {"hair": 0.9}}
+    [photo] = create(session_factory, kind="photo", photo_reading=reading)
+
+    outcome = run_generate(context, photo, requeue=no_requeue)
+
+    [[request]] = backend.calls
+    assert outcome.done == [photo]
+    assert (request.kind, request.init_image, request.spec.hair) == ("create", None, "long")
+    row = job(session_factory, photo)
+    assert (row.kind, row.photo_reading) == ("photo", reading)
+
+
+@pytest.mark.parametrize("ending", ["drawn", "failed"])
+def test_the_uploaded_photo_is_deleted_once_the_job_ends(session_factory, image_store, ending: str) -> None:
+    error = None if ending == "drawn" else GenerationFailed("the model cannot draw that")
+    context = make_context(session_factory, image_store, ScriptedBackend(error))
+    key = _upload(image_store)
+    [photo] = create(session_factory, kind="photo", params={"source_image_key": key})
+
+    run_generate(context, photo, requeue=no_requeue)
+
+    row = job(session_factory, photo)
+    assert row.status == (JobStatus.DONE if ending == "drawn" else JobStatus.FAILED)
+    assert not image_store.exists(key) and "source_image_key" not in row.params
+    assert row.image_key != key
+
+
+def test_a_retried_photo_job_keeps_its_upload_until_it_gives_up(session_factory, image_store) -> None:
+    context = make_context(session_factory, image_store, ScriptedBackend(TransientGenerationError("busy")))
+    key = _upload(image_store)
+    [photo] = create(session_factory, kind="photo", params={"source_image_key": key})
+
+    run_generate(context, photo, requeue=lambda ids, delay: None)
+    assert image_store.exists(key)  # the next attempt needs it
+
+    run_generate(context, photo, requeue=no_requeue)
+    assert job(session_factory, photo).status == JobStatus.FAILED and not image_store.exists(key)
+
+
+def test_an_upload_another_queued_job_names_stays_for_that_job(session_factory, image_store) -> None:
+    # The same photo sent twice is one file (content addressing): the first job must not take it away.
+    context = make_context(session_factory, image_store, ScriptedBackend())
+    key = _upload(image_store)
+    [first] = create(session_factory, kind="photo", params={"source_image_key": key})
+    [second] = create(session_factory, kind="photo", params={"source_image_key": key})
+
+    run_generate(context, first, requeue=no_requeue)
+    assert image_store.exists(key) and job(session_factory, second).params["source_image_key"] == key
+
+    run_generate(context, second, requeue=no_requeue)
+    assert not image_store.exists(key)
+
+
 def test_a_worker_that_lost_its_job_does_not_finish_it(session_factory, image_store) -> None:
     # While this worker renders, the reconciler takes it for dead and another worker claims the job.
     [job_id] = create(session_factory)

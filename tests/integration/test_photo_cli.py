@@ -15,7 +15,7 @@ from PIL import Image
 
 from avatarbot import cli
 from avatarbot.photo import read_photos
-from generator.photo import PhotoReader
+from photo import PhotoReader
 from tests.integration.conftest import stack_env
 
 

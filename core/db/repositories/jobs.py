@@ -50,8 +50,10 @@ def create_jobs(
     params: Optional[dict[str, Any]] = None,
     visibility: str = "public",
     request_id: Optional[str] = None,
+    photo_reading: Optional[dict[str, Any]] = None,
 ) -> list[Job]:
-    """One queued job per seed, all sharing a request id. Flushes; the caller commits, then enqueues."""
+    """One queued job per seed, all sharing a request id. Flushes; the caller commits, then enqueues.
+    `photo_reading` is what was read from a photo (attributes and confidences, never pixels)."""
     if not seeds:
         raise InvalidSpec("at least one seed is needed to make an avatar")
     for seed in seeds:
@@ -76,6 +78,7 @@ def create_jobs(
             parent_id=parent_id,
             mix_parent_id=mix_parent_id,
             params=dict(params or {}),
+            photo_reading=dict(photo_reading) if photo_reading is not None else None,
             backend=backend,
             status=JobStatus.QUEUED,
             review_state=ReviewState.NONE,
@@ -281,3 +284,19 @@ def _expire(session: Session, job_ids: Sequence[int]) -> None:
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Job) and obj.id in wanted:
             session.expire(obj)
+
+
+def forget_source_images(session: Session, job_ids: Collection[int]) -> set[str]:
+    """Clear the uploaded photo's key from these photo jobs (drawn or failed for good: nothing
+    needs the photo any more) and return the keys; the caller deletes the files nobody else names."""
+    if not job_ids:
+        return set()
+    keys: set[str] = set()
+    for job in session.scalars(select(Job).where(Job.id.in_(list(job_ids))).order_by(Job.id)):
+        params = dict(job.params or {})
+        key = params.pop("source_image_key", None)
+        if key:
+            keys.add(str(key))
+            job.params = params  # a new dict: JSON columns only see assignment
+    session.flush()
+    return keys

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.photo.detector import FaceBox, make_face_detector
-from generator.photo.image import working_array
-from generator.photo.reading import PhotoReader
+from photo.detector import FaceBox, make_face_detector
+from photo.image import working_array
+from photo.reading import PhotoReader
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from core.palette import BACKGROUNDS
 from core.vocabulary import VALUES
-from generator.dataset.palette import BACKGROUNDS
-from generator.photo.colour import chroma, delta_e, hex_to_lab, lab_to_rgb, rgb_hue_degrees, to_lab
-from generator.photo.detector import FaceBox
-from generator.photo.evidence import UNKNOWN, AttributeReading, ramp
-from generator.photo.regions import CLOTHES, pixels_of
-from generator.photo.skin import skin_pixels
+from photo.colour import chroma, delta_e, hex_to_lab, lab_to_rgb, rgb_hue_degrees, to_lab
+from photo.detector import FaceBox
+from photo.evidence import UNKNOWN, AttributeReading, ramp
+from photo.regions import CLOTHES, pixels_of
+from photo.skin import skin_pixels
 
 BORDER_SHARE = 0.06
 PALETTE_SIZE = 3

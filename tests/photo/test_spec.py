@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.errors import InvalidSpec
-from generator.photo.reading import PhotoReading
-from generator.photo.spec import describe, reading_to_spec
+from photo.reading import PhotoReading
+from photo.spec import describe, reading_to_spec
 
 
 def reading(read: dict[str, str], confidence: dict[str, float] | None = None) -> PhotoReading:

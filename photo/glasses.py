@@ -8,9 +8,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from generator.photo.detector import FaceBox
-from generator.photo.evidence import AttributeReading, margin_confidence
-from generator.photo.regions import Region
+from photo.detector import FaceBox
+from photo.evidence import AttributeReading, margin_confidence
+from photo.regions import Region
 
 FACE_SIDE = 160  # edges are counted on the face resized to this, so photo size does not matter
 BRIDGE = Region(0.44, 0.28, 0.56, 0.50)

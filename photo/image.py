@@ -10,7 +10,7 @@ from typing import Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from generator.photo.errors import UnreadableImage
+from photo.errors import UnreadableImage
 
 # Limits for what a person may send: a phone photo is ~12-50 Mpx and a few MB.
 MAX_FILE_BYTES = 20 * 1024 * 1024

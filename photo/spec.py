@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from core.errors import InvalidSpec
 from core.spec import AvatarSpec, parse_spec
-from generator.photo.reading import PhotoReading
+from photo.reading import PhotoReading
 
 _EXPRESSION_WORDS = {"happy": "smiling", "neutral": "not smiling", "sad": "sad", "surprised": "surprised"}
 
@@ -32,9 +32,16 @@ def reading_to_spec(reading: PhotoReading, overrides: Optional[Mapping[str, Any]
     return spec
 
 
+NOTHING_READ = "nothing I could read with confidence"
+
+
 def describe(reading: PhotoReading) -> str:
     """A short English phrase of what was read, e.g. "black long hair, glasses, smiling"."""
-    read = reading.read
+    return describe_read(reading.read) or NOTHING_READ
+
+
+def describe_read(read: Mapping[str, str]) -> str:
+    """The phrase for read attributes (a PhotoReading's `read`, or what a job kept of it); "" for none."""
     parts = []
     hair_words = [w for w in (read.get("hair_color"), read.get("hair")) if w]
     if hair_words:
@@ -47,4 +54,4 @@ def describe(reading: PhotoReading) -> str:
         parts.append(f"{read['skin']} skin")
     if "background" in read:
         parts.append(f"{read['background']} backdrop")
-    return ", ".join(parts) or "nothing I could read with confidence"
+    return ", ".join(parts)

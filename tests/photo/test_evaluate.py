@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.vocabulary import VALUES
-from generator.photo.evaluate import SKIN_GROUPS, PhotoResult, accepted, score
+from photo.evaluate import SKIN_GROUPS, PhotoResult, accepted, score
 
 
 def result(name: str, read: dict[str, str], face: bool = True) -> PhotoResult:

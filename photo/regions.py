@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generator.photo.detector import FaceBox
+from photo.detector import FaceBox
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """A contact sheet for judging photo -> avatar by eye: each photo beside its avatar in two styles.
 
-    python -m generator.photo.sheet --photos ../shared/eval-photos --out runs/photo_sheet.png
+    python -m photo_sheet --photos ../shared/eval-photos --out runs/photo_sheet.png
 
 The sheet contains the photos, so it goes under runs/ (git-ignored) and is never committed.
 Every avatar uses the same seed, so what differs between people is only what was read.
@@ -17,10 +17,10 @@ from typing import Optional
 from PIL import Image, ImageDraw, ImageFont
 
 from generator.backends.base import RenderRequest
-from generator.photo.errors import PhotoError
-from generator.photo.image import load_photo
-from generator.photo.reading import PhotoReader
-from generator.photo.spec import describe, reading_to_spec
+from photo.errors import PhotoError
+from photo.image import load_photo
+from photo.reading import PhotoReader
+from photo.spec import describe, reading_to_spec
 
 STYLES = ("adventurer", "lorelei")
 WEIGHTS = Path("generator/weights/chibi")

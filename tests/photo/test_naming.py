@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.palette import SKIN_TONES
 from core.vocabulary import VALUES
-from generator.dataset.palette import SKIN_TONES
-from generator.photo.colour import hex_to_lab
-from generator.photo.hair import name_hair_colour
-from generator.photo.skin import ITA_BANDS, ita_degrees
+from photo.colour import hex_to_lab
+from photo.hair import name_hair_colour
+from photo.skin import ITA_BANDS, ita_degrees
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from generator.photo.colour import to_lab
-from generator.photo.detector import FaceBox
-from generator.photo.evidence import AttributeReading, margin_confidence
-from generator.photo.regions import MOUTH, Region
+from photo.colour import to_lab
+from photo.detector import FaceBox
+from photo.evidence import AttributeReading, margin_confidence
+from photo.regions import MOUTH, Region
 
 SMILE_CASCADE = "haarcascade_smile.xml"
 LOWER_FACE = Region(0.1, 0.55, 0.9, 1.0)

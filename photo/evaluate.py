@@ -1,6 +1,6 @@
 """Evaluate photo reading on labelled photographs and write the figures as JSON.
 
-    python -m generator.photo.evaluate --photos ../shared/eval-photos --out generator/photo/eval_photos.json
+    python -m photo.evaluate --photos ../shared/eval-photos --out photo/eval_photos.json
 
 `labels.json` in the photo folder maps each file to what a person would say it shows; a list
 means any of its values is right, and `skin_group` names a group of tones (see SKIN_GROUPS). An
@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from core.vocabulary import VALUES
-from generator.photo.errors import PhotoError
-from generator.photo.image import load_photo
-from generator.photo.reading import PhotoReader
+from photo.errors import PhotoError
+from photo.image import load_photo
+from photo.reading import PhotoReader
 
 # labels.json's `_about`: light = light|fair|tan, medium = tan|brown, dark = brown|dark.
 SKIN_GROUPS: Mapping[str, frozenset[str]] = {

@@ -13,10 +13,10 @@ import math
 import cv2
 import numpy as np
 
-from generator.photo.colour import to_lab
-from generator.photo.detector import FaceBox
-from generator.photo.evidence import AttributeReading, margin_confidence
-from generator.photo.regions import CHEEKS, FOREHEAD, pixels_of
+from photo.colour import to_lab
+from photo.detector import FaceBox
+from photo.evidence import AttributeReading, margin_confidence
+from photo.regions import CHEEKS, FOREHEAD, pixels_of
 
 # (lowest ITA, tone), from light to dark.
 ITA_BANDS: tuple[tuple[float, str], ...] = (

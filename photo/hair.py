@@ -12,10 +12,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from generator.photo.colour import chroma, delta_e, hue_degrees, to_lab
-from generator.photo.detector import FaceBox
-from generator.photo.evidence import UNKNOWN, AttributeReading, margin_confidence, ramp
-from generator.photo.regions import BELOW_CHIN, BESIDE_JAW, pixels_of
+from photo.colour import chroma, delta_e, hue_degrees, to_lab
+from photo.detector import FaceBox
+from photo.evidence import UNKNOWN, AttributeReading, margin_confidence, ramp
+from photo.regions import BELOW_CHIN, BESIDE_JAW, pixels_of
 
 # Where the scan starts (forehead, in face-box heights from its top), how far from the skin a pixel
 # must be to count as "not skin", and the part of the hair above the hairline we sample.

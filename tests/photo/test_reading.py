@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from generator.photo import NoFace, PhotoReader, SeveralFaces, UnreadableImage, describe, load_photo, read_photo
-from generator.photo.detector import FaceBox
-from generator.photo.reading import READ_ATTRIBUTES
-from generator.photo.regions import MOUTH
-from tests.generator.photo.conftest import paint
+from photo import NoFace, PhotoReader, SeveralFaces, UnreadableImage, describe, load_photo, read_photo
+from photo.detector import FaceBox
+from photo.reading import READ_ATTRIBUTES
+from photo.regions import MOUTH
+from tests.photo.conftest import paint
 
 
 def test_the_astronaut_has_one_face_short_hair_a_smile_and_no_glasses(astronaut: Image.Image, reader: PhotoReader):
@@ -173,7 +173,7 @@ def test_unreadable_images_say_why(data: bytes, message: str) -> None:
 
 
 def test_a_file_over_the_size_limit_is_refused_before_decoding(tmp_path, monkeypatch) -> None:
-    from generator.photo import image as image_module
+    from photo import image as image_module
 
     path = tmp_path / "huge.jpg"
     path.write_bytes(b"\xff" * 2048)

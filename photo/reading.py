@@ -6,6 +6,7 @@ The worker builds one PhotoReader per process (it loads the cascades once) and c
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,14 +16,14 @@ from typing import Any, Optional
 import numpy as np
 from PIL import Image
 
-from generator.photo.background import background_palette, read_background
-from generator.photo.detector import FaceBox, FaceDetector, make_face_detector
-from generator.photo.evidence import AttributeReading
-from generator.photo.expression import SmileDetector, make_smile_detector, read_expression
-from generator.photo.glasses import read_glasses
-from generator.photo.hair import read_hair_colour, read_hair_length
-from generator.photo.image import working_array
-from generator.photo.skin import read_skin, skin_lab
+from photo.background import background_palette, read_background
+from photo.detector import FaceBox, FaceDetector, make_face_detector
+from photo.evidence import AttributeReading
+from photo.expression import SmileDetector, make_smile_detector, read_expression
+from photo.glasses import read_glasses
+from photo.hair import read_hair_colour, read_hair_length
+from photo.image import working_array
+from photo.skin import read_skin, skin_lab
 
 # The attributes a photo can tell, in vocabulary order.
 READ_ATTRIBUTES: tuple[str, ...] = ("hair", "hair_color", "skin", "expression", "glasses", "background")
@@ -58,7 +59,8 @@ class PhotoReading:
 
 
 class PhotoReader:
-    """Reads photos with one set of detectors and thresholds. Safe to reuse for many photos;
+    """Reads photos with one set of detectors and thresholds. Safe to reuse for many photos and to
+    share between threads (OpenCV's cascades are not re-entrant, so one read runs at a time);
     holds no photo between calls."""
 
     def __init__(
@@ -70,13 +72,16 @@ class PhotoReader:
         self._detector = detector or make_face_detector()
         self._smiles = smiles or make_smile_detector()
         self._min_confidence = {**DEFAULT_MIN_CONFIDENCE, **(min_confidence or {})}
+        self._lock = threading.Lock()
 
     def read(self, image: Image.Image) -> PhotoReading:
         """Raises NoFace or SeveralFaces (domain errors with a readable sentence)."""
         started = time.perf_counter()
         rgb = working_array(image)
-        found = self._detector.find_one(rgb)
-        readings = self._read_attributes(rgb, found.box)
+        with self._lock:
+            found = self._detector.find_one(rgb)
+            readings = self._read_attributes(rgb, found.box)
+        del rgb  # the pixels go as soon as the attributes are read
         read = {
             a: r.value
             for a, r in readings.items()

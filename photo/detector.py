@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from generator.photo.errors import NoFace, SeveralFaces
+from photo.errors import NoFace, SeveralFaces
 
 FINDER_CASCADE = "haarcascade_frontalface_alt2.xml"
 CONFIRM_CASCADE = "haarcascade_frontalface_default.xml"

@@ -8,10 +8,10 @@ an image in and get attributes out.
     describe(reading)                            # "black long hair, glasses, smiling, ..."
 """
 
-from generator.photo.errors import NoFace, PhotoError, SeveralFaces, UnreadableImage
-from generator.photo.image import load_photo
-from generator.photo.reading import PhotoReader, PhotoReading, read_photo
-from generator.photo.spec import describe, reading_to_spec
+from photo.errors import NoFace, PhotoError, SeveralFaces, UnreadableImage
+from photo.image import load_photo
+from photo.reading import PhotoReader, PhotoReading, read_photo
+from photo.spec import describe, describe_read, reading_to_spec
 
 __all__ = [
     "NoFace",
@@ -21,6 +21,7 @@ __all__ = [
     "SeveralFaces",
     "UnreadableImage",
     "describe",
+    "describe_read",
     "load_photo",
     "read_photo",
     "reading_to_spec",
