@@ -16,7 +16,7 @@ from bot.common.services import BotServices
 from bot.replies.errors import Refusal
 from bot.requests import handlers
 from bot.requests.create_command import build_create_command
-from core.uploads import MAX_UPLOAD_BYTES
+from core.uploads import MAX_UPLOAD_BYTES, MIB
 
 MIN_STRENGTH = 0.05
 MAX_STRENGTH = 1.0
@@ -64,7 +64,7 @@ def avatar_commands(services: BotServices) -> list[app_commands.Command[Any, ...
         _check_strength(strength)
         content_type = (image.content_type or "").split(";")[0].strip().lower()
         if content_type not in PHOTO_TYPES or image.size > MAX_UPLOAD_BYTES:
-            raise Refusal("error.photo", max_mib=MAX_UPLOAD_BYTES // (1024 * 1024))
+            raise Refusal("error.photo", max_mib=MAX_UPLOAD_BYTES // MIB)
         await handlers.photo(interaction, services, image, strength)
 
     return [build_create_command(create, with_details=services.backend_uses_text), reroll, vary, mix, photo]
