@@ -34,6 +34,7 @@ from core.errors import AvatarError, GenerationFailed, TransientGenerationError
 from core.spec import AvatarSpec, parse_spec
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest, RenderResult
 from generator.context import WorkerContext
+from generator.outages import OUTAGE_ERRORS, outage_line
 from generator.time_limits import time_limits
 
 log = logging.getLogger(__name__)
@@ -329,6 +330,9 @@ def retry_delay(backoff_s: float, attempts: int, lease_s: float) -> float:
 def _publish(context: WorkerContext, job_id: int, status: str) -> None:
     try:
         context.notifier.publish(job_id, status)
+    except OUTAGE_ERRORS as exc:  # the job is committed; the bot's sweep finds it in the database
+        log.warning("could not publish the notification for job %s (%s); the bot's sweep delivers it", job_id,
+                    outage_line(exc))
     except Exception:  # the job is committed; a lost notification must not fail the task
         log.exception("could not publish the notification for job %s", job_id)
 

@@ -14,6 +14,10 @@ import logging
 import random
 import threading
 from collections.abc import Callable
+from typing import Any
+
+from celery import Celery, bootsteps
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.engine import make_engine, make_session_factory, safe_url
 from core.db.migrate import is_up_to_date
@@ -22,13 +26,15 @@ from core.errors import AvatarError
 from core.settings import Settings
 from generator.celery_app import make_celery
 from generator.context import build_worker_context
-from generator.reconcile import reconcile
+from generator.outages import OUTAGE_ERRORS, install_outage_filters, outage_line
+from generator.reconcile import ReconcileReport, reconcile
 
 log = logging.getLogger(__name__)
 
 
 class PeriodicThread(threading.Thread):
-    """Runs `action` now and then every `interval_s` until stopped; failures are logged, not fatal."""
+    """Runs `action` after `first_delay_s` and then every `interval_s` until stopped (`wake()` runs it
+    at once); failures are logged as one line, not fatal."""
 
     def __init__(self, name: str, interval_s: float, action: Callable[[], object], *, first_delay_s: float = 0.0):
         super().__init__(name=name, daemon=True)
@@ -36,22 +42,74 @@ class PeriodicThread(threading.Thread):
         self._action = action
         self._first_delay_s = first_delay_s
         self._stop_event = threading.Event()
+        self._wake_event = threading.Event()
 
     def run(self) -> None:
-        if self._stop_event.wait(self._first_delay_s):
-            return
+        delay = self._first_delay_s
         while True:
+            self._wake_event.wait(delay)
+            self._wake_event.clear()
+            if self._stop_event.is_set():
+                return
             try:
                 self._action()
-            except Exception:  # keep beating through a database blip; the next round retries
+            except OUTAGE_ERRORS as exc:  # keep beating through a database or broker outage; the next round retries
+                log.warning("%s failed: %s", self.name, outage_line(exc))
+            except Exception:
                 log.exception("%s failed", self.name)
-            if self._stop_event.wait(self._interval_s):
-                return
+            delay = self._interval_s
+
+    def wake(self) -> None:
+        """Run the action now instead of at the next interval."""
+        self._wake_event.set()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop_event.set()
+        self._wake_event.set()
         if self.is_alive():
             self.join(timeout_s)
+
+
+class ReconcileRounds:
+    """The worker's reconciler rounds: periodic ones, and a `now` round (every queued job without a
+    broker message is re-sent, whatever its lease) each time the consumer (re)connects to the broker."""
+
+    def __init__(self, settings: Settings, session_factory: sessionmaker[Session], producer: Celery) -> None:
+        self._settings = settings
+        self._session_factory = session_factory
+        self._producer = producer
+        self._now_requested = threading.Event()
+        self.thread = PeriodicThread(
+            "reconciler",
+            settings.reconcile_every_s,
+            self.run_round,
+            # Jitter so workers started together do not reconcile in lockstep.
+            first_delay_s=random.uniform(0.2, 1.0) * settings.reconcile_every_s,
+        )
+
+    def run_round(self) -> ReconcileReport:
+        now = self._now_requested.is_set()
+        self._now_requested.clear()
+        # reconcile() logs its summary (once) when it changed something.
+        return reconcile(self._settings, self._session_factory, self._producer, now=now)
+
+    def broker_connected(self) -> None:
+        """Called from the consumer's thread: ask for a `now` round in the reconciler's thread."""
+        self._now_requested.set()
+        self.thread.wake()
+
+
+def on_broker_connected_step(callback: Callable[[], None]) -> type[bootsteps.StartStopStep]:
+    """A consumer bootstep calling `callback` each time the consumer starts: at start-up and after
+    every reconnection to the broker (Celery restarts the consumer's steps then)."""
+
+    class BrokerConnected(bootsteps.StartStopStep):
+        requires = ("celery.worker.consumer.tasks:Tasks",)
+
+        def start(self, parent: Any) -> None:
+            callback()
+
+    return BrokerConnected
 
 
 def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
@@ -62,6 +120,7 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
             f"the database {safe_url(settings.resolved_database_url)} is not at the newest schema; "
             "run `avatarbot db upgrade` first"
         )
+    install_outage_filters()
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
     context = build_worker_context(settings, session_factory)
@@ -69,19 +128,10 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
     # The reconciler thread sends through its own producer: kombu connections are not shared across threads.
     producer = make_producer(settings)
 
-    def reconcile_once() -> None:
-        report = reconcile(settings, session_factory, producer)
-        if report.changed:
-            log.info("reconciler: %s", report.summary())
-
+    rounds = ReconcileRounds(settings, session_factory, producer)
+    app.steps["consumer"].add(on_broker_connected_step(rounds.broker_connected))
     heartbeat = PeriodicThread("heartbeat", settings.worker_heartbeat_s, context.heartbeat)
-    # Jitter the first round so workers started together do not reconcile in lockstep.
-    reconciler = PeriodicThread(
-        "reconciler",
-        settings.reconcile_every_s,
-        reconcile_once,
-        first_delay_s=random.uniform(0.2, 1.0) * settings.reconcile_every_s,
-    )
+    reconciler = rounds.thread
     context.heartbeat()  # registered before the first message is taken
     heartbeat.start()
     reconciler.start()
