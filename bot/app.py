@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.admin.commands import AdminCommands
 from bot.common import log_redaction
+from bot.common.option_check import check_interaction
 from bot.common.services import BotServices, ButtonAction
 from bot.delivery.courier import Courier
 from bot.delivery.store import DeliveryStore
@@ -64,6 +65,10 @@ def add_commands(tree: app_commands.CommandTree, services: BotServices) -> None:
 
 class AvatarTree(app_commands.CommandTree):
     """The command tree; its on_error is the one error edge of every command."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        check_interaction(interaction)  # BadOptionValue reaches on_error
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await reply_with_error(interaction, error)
