@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from avatarbot.errors import UsageError
 from core.errors import AvatarError, InvalidSpec
+from core.json_logs import log_formatter
 from core.settings import Settings
 from core.spec import MAX_COUNT, MAX_SEED, AvatarSpec, parse_spec
 from core.vocabulary import ATTRIBUTES, VALUES
@@ -197,11 +198,12 @@ def _configure_logging(settings: Settings, command: str) -> None:
         handler: logging.Handler = logging.FileHandler(log_dir / "avatarbot.log")
     except OSError:
         handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(log_formatter(settings.log_format))
     root.addHandler(handler)
     if command == "bot":
         console = logging.StreamHandler(sys.stderr)
-        console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        short = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+        console.setFormatter(log_formatter("json") if settings.log_format == "json" else short)
         root.addHandler(console)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -57,6 +58,7 @@ class ClaimedJob:
     params: dict[str, Any]
     mix_parent_id: Optional[int]
     attempts: int
+    waited_s: Optional[float] = None  # from its last enqueue (or creation) to this claim
 
     @classmethod
     def from_row(cls, row: Job) -> ClaimedJob:
@@ -68,6 +70,7 @@ class ClaimedJob:
             params=dict(row.params or {}),
             mix_parent_id=row.mix_parent_id,
             attempts=int(row.attempts),
+            waited_s=_seconds_between(row.enqueued_at or row.queued_at, row.started_at),
         )
 
 
@@ -97,6 +100,23 @@ def run_generate(context: WorkerContext, job_id: int, *, requeue: Requeue) -> Ge
         return outcome
     outcome.claimed = [job.id for job in jobs]
     log.info("claimed jobs %s", outcome.claimed)
+    metrics = context.metrics
+    if metrics is not None:
+        for job in jobs:
+            if job.waited_s is not None:
+                metrics.queue_wait_seconds.labels(settings.backend).observe(job.waited_s)
+        metrics.batch_size.labels(settings.backend).set(len(jobs))
+    try:
+        return _render_claimed(context, jobs, outcome, requeue)
+    finally:
+        if metrics is not None:
+            metrics.batch_size.labels(settings.backend).set(0)
+
+
+def _render_claimed(
+    context: WorkerContext, jobs: list[ClaimedJob], outcome: GenerateOutcome, requeue: Requeue
+) -> GenerateOutcome:
+    settings = context.settings
 
     try:
         backend = context.backend()
@@ -111,7 +131,12 @@ def run_generate(context: WorkerContext, job_id: int, *, requeue: Requeue) -> Ge
                 outcome,
             ),
         ):
+            started = time.monotonic()
             result = backend.render(requests)
+            if context.metrics is not None:
+                context.metrics.render_seconds.labels(settings.backend, str(len(requests))).observe(
+                    time.monotonic() - started
+                )
         _finish(context, backend, jobs, result, outcome)
     except TRANSIENT_ERRORS as exc:
         log.warning("transient error on jobs %s: %s", outcome.claimed, exc)
@@ -235,10 +260,11 @@ def _finish(
         # Nothing was recorded, so no row names these files: they must not stay behind.
         _discard_unrecorded(context, written)
         raise
+    kinds = {job.id: job.kind for job in jobs}
     for job_id, status in finished:
         _publish(context, job_id, status)
         outcome.done.append(job_id)
-    log.info("finished jobs %s", [job_id for job_id, _ in finished])
+        _record(context, job_id, kinds[job_id], status)
 
 
 def _metadata(job: ClaimedJob, backend: GeneratorBackend) -> dict[str, str]:
@@ -252,16 +278,16 @@ def _metadata(job: ClaimedJob, backend: GeneratorBackend) -> dict[str, str]:
 
 
 def _fail_jobs(context: WorkerContext, jobs: Sequence[ClaimedJob], error: str, outcome: GenerateOutcome) -> None:
-    failed: list[int] = []
+    failed: list[ClaimedJob] = []
     with context.session_factory() as session:
         for job in _still_ours(context, session, jobs):
             repo.mark_failed(session, job.id, error)
-            failed.append(job.id)
+            failed.append(job)
         session.commit()
-    for job_id in failed:
-        _publish(context, job_id, "failed")
-        outcome.failed.append(job_id)
-    log.info("jobs %s failed: %s", failed, error)
+    for job in failed:
+        _publish(context, job.id, "failed")
+        outcome.failed.append(job.id)
+        _record(context, job.id, job.kind, "failed", error=error)
 
 
 def _retry_or_fail(
@@ -280,6 +306,9 @@ def _retry_or_fail(
     for job in give_up:
         _publish(context, job.id, "failed")
         outcome.failed.append(job.id)
+        _record(context, job.id, job.kind, "failed", error=error)
+    for job in again:
+        _record(context, job.id, job.kind, "retried", error=error)
     if again:
         attempts = max(job.attempts for job in again)
         requeue([job.id for job in again], retry_delay(settings.retry_backoff_s, attempts, settings.queued_lease_s))
@@ -320,6 +349,21 @@ def _still_ours(context: WorkerContext, session: Session, jobs: Sequence[Claimed
         else:
             log.warning("job %s is no longer this worker's (returned to the queue or finished); leaving it", job_id)
     return [job for job in jobs if job.id in held]
+
+
+def _record(context: WorkerContext, job_id: int, kind: str, outcome: str, *, error: str = "") -> None:
+    """One log line per job and outcome (with its id, for JSON logs), and the finished-jobs counter."""
+    backend = context.settings.backend
+    extra = {"job_id": job_id, "kind": kind, "outcome": outcome, "backend": backend}
+    log.info("job %s (%s) %s%s", job_id, kind, outcome, f": {error}" if error else "", extra=extra)
+    if context.metrics is not None:
+        context.metrics.finished(kind, outcome)
+
+
+def _seconds_between(start: Any, end: Any) -> Optional[float]:
+    if start is None or end is None:
+        return None
+    return max((end - start).total_seconds(), 0.0)
 
 
 def retry_delay(backoff_s: float, attempts: int, lease_s: float) -> float:

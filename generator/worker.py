@@ -17,15 +17,20 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, bootsteps
+from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.engine import make_engine, make_session_factory, safe_url
 from core.db.migrate import is_up_to_date
 from core.dispatch import make_producer
 from core.errors import AvatarError
+from core.health import broker_check, database_check
+from core.json_logs import log_formatter
+from core.ops_server import OpsServer
 from core.settings import Settings
 from generator.celery_app import make_celery
 from generator.context import build_worker_context
+from generator.metrics import WorkerMetrics
 from generator.outages import OUTAGE_ERRORS, install_outage_filters, outage_line
 from generator.reconcile import ReconcileReport, reconcile
 
@@ -112,6 +117,32 @@ def on_broker_connected_step(callback: Callable[[], None]) -> type[bootsteps.Sta
     return BrokerConnected
 
 
+def watch_device_memory(settings: Settings, metrics: WorkerMetrics) -> None:
+    """Device memory on each scrape, for a worker on CUDA (torch is imported only then)."""
+    if not settings.device.startswith("cuda"):
+        return
+    import torch
+
+    device = torch.device(settings.device)
+    metrics.watch_cuda_memory(
+        str(device),
+        lambda: float(torch.cuda.memory_allocated(device)),
+        lambda: float(torch.cuda.memory_reserved(device)),
+    )
+
+
+def use_json_logs_in_celery() -> None:
+    """Celery configures the worker's logging itself; give its handlers the JSON formatter afterwards."""
+    from celery import signals
+
+    def to_json(logger: logging.Logger, *args: Any, **kwargs: Any) -> None:
+        for handler in logger.handlers:
+            handler.setFormatter(log_formatter("json"))
+
+    signals.after_setup_logger.connect(to_json, weak=False)
+    signals.after_setup_task_logger.connect(to_json, weak=False)
+
+
 def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
     """Consume settings.queue_name until told to stop; returns the exit code."""
     if not is_up_to_date(settings.resolved_database_url):
@@ -123,8 +154,18 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
     install_outage_filters()
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
-    context = build_worker_context(settings, session_factory)
+    registry = CollectorRegistry()
+    metrics = WorkerMetrics(registry, backend=settings.backend)
+    watch_device_memory(settings, metrics)
+    context = build_worker_context(settings, session_factory, metrics)
     app = make_celery(settings, context)
+    if settings.log_format == "json":
+        use_json_logs_in_celery()
+    ops_server = (
+        OpsServer(registry, [database_check(engine), broker_check(settings)], settings.metrics_port).start()
+        if settings.metrics_port
+        else None
+    )
     # The reconciler thread sends through its own producer: kombu connections are not shared across threads.
     producer = make_producer(settings)
 
@@ -149,6 +190,8 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
         worker.start()
         return int(worker.exitcode or 0)
     finally:
+        if ops_server is not None:
+            ops_server.stop()
         heartbeat.stop()
         reconciler.stop()
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, Optional
 
 import discord
 from discord import app_commands
@@ -103,6 +103,24 @@ def _describe(error: BaseException, locale: discord.Locale | str | None) -> str:
     error_id = uuid.uuid4().hex[:8]
     log.error("unexpected error %s", error_id, exc_info=(type(error), error, error.__traceback__))
     return i18n.text(locale, "error.internal", error_id=error_id)
+
+
+def refusal_reason(error: BaseException) -> Optional[str]:
+    """A bounded label for why a request was refused (a metrics label); None for an unexpected error."""
+    error = _unwrap(error)
+    if isinstance(error, Refusal):
+        return error.key
+    if isinstance(error, _OUTDATED_COMMAND):
+        return "outdated_command"
+    if isinstance(error, BadOptionValue):
+        return f"option_{error.problem}"
+    if isinstance(error, AvatarError):
+        return type(error).__name__
+    if isinstance(error, (app_commands.MissingPermissions, app_commands.BotMissingPermissions)):
+        return "missing_permissions"
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "guild_only"
+    return None
 
 
 def not_configured() -> Refusal:
