@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from avatarbot.errors import UsageError
 from core.errors import AvatarError, InvalidSpec
+from core.json_logs import log_formatter
 from core.settings import Settings
 from core.spec import MAX_COUNT, MAX_SEED, AvatarSpec, parse_spec
 from core.vocabulary import ATTRIBUTES, VALUES
@@ -63,7 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_parser = commands.add_parser("db", help="database maintenance")
     db_commands = db_parser.add_subparsers(dest="db_command", required=True, metavar="ACTION", parser_class=_Parser)
     db_commands.add_parser("upgrade", help="run the migrations up to the newest schema")
-    commands.add_parser("reconcile", help="re-send lost jobs and return jobs of dead workers, once")
+    reconcile = commands.add_parser("reconcile", help="re-send lost jobs and return jobs of dead workers, once")
+    reconcile.add_argument(
+        "--now",
+        action="store_true",
+        help="re-send every queued job with no message in the broker without waiting for its lease (after an outage)",
+    )
     return parser
 
 
@@ -159,11 +165,11 @@ def _run(args: argparse.Namespace, settings: Settings, specs: Sequence[AvatarSpe
         print(f"database is at the newest schema: {safe_url(settings.resolved_database_url)}")
         return 0
     if args.command == "reconcile":
-        return _reconcile(settings)
+        return _reconcile(settings, now=args.now)
     raise UsageError(f"{PROG}: unknown command {args.command!r}")
 
 
-def _reconcile(settings: Settings) -> int:
+def _reconcile(settings: Settings, *, now: bool = False) -> int:
     from core.db.engine import make_engine, make_session_factory
     from core.dispatch import make_producer
     from generator.reconcile import reconcile
@@ -171,7 +177,7 @@ def _reconcile(settings: Settings) -> int:
     engine = make_engine(settings.resolved_database_url)
     producer = make_producer(settings)
     try:
-        report = reconcile(settings, make_session_factory(engine), producer)
+        report = reconcile(settings, make_session_factory(engine), producer, now=now)
     finally:
         producer.close()
         engine.dispose()
@@ -192,11 +198,12 @@ def _configure_logging(settings: Settings, command: str) -> None:
         handler: logging.Handler = logging.FileHandler(log_dir / "avatarbot.log")
     except OSError:
         handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(log_formatter(settings.log_format))
     root.addHandler(handler)
     if command == "bot":
         console = logging.StreamHandler(sys.stderr)
-        console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        short = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+        console.setFormatter(log_formatter("json") if settings.log_format == "json" else short)
         root.addHandler(console)
 
 

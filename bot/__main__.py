@@ -39,8 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from bot.app import run_bot
+    from core.json_logs import log_formatter
 
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(log_formatter(settings.log_format))
+    logging.basicConfig(level=settings.log_level, handlers=[console])
     try:
         run_bot(settings)
     except AvatarError as exc:

@@ -10,10 +10,14 @@ from typing import Any, Optional
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str
+from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session
 
 from bot.admin.commands import AdminCommands
 from bot.common import log_redaction
+from bot.common.guild_settings import BACKENDS
+from bot.common.metrics import BotMetrics
+from bot.common.option_check import check_interaction
 from bot.common.services import BotServices, ButtonAction
 from bot.delivery.courier import Courier
 from bot.delivery.store import DeliveryStore
@@ -24,6 +28,7 @@ from bot.gallery.history import HistoryButton
 from bot.i18n import AvatarTranslator
 from bot.moderation import handlers as moderation_handlers
 from bot.moderation.commands import ModerationCommands
+from bot.replies.errors import refusal_reason
 from bot.replies.interaction import reply_with_error
 from bot.requests import handlers as request_handlers
 from bot.requests.commands import avatar_commands as request_commands
@@ -32,8 +37,10 @@ from bot.ui.buttons import AvatarButton
 from core.db.engine import make_engine, make_session_factory
 from core.dispatch import make_producer
 from core.errors import AvatarError
+from core.health import broker_check, database_check
 from core.images import ImageStore
 from core.notify import make_notifier
+from core.ops_server import OpsServer
 from core.settings import Settings
 from photo import PhotoReader
 
@@ -67,8 +74,34 @@ def add_commands(tree: app_commands.CommandTree, services: BotServices) -> None:
 class AvatarTree(app_commands.CommandTree):
     """The command tree; its on_error is the one error edge of every command."""
 
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        check_interaction(interaction)  # BadOptionValue reaches on_error
+        return True
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        reason = refusal_reason(error)
+        outcome = "refused" if reason is not None else "error"
+        metrics = getattr(self.client, "metrics", None)
+        if isinstance(metrics, BotMetrics):
+            metrics.handled(command_label(interaction), outcome, reason=reason)
+        log.info(
+            "interaction %s %s %s", interaction.id, command_label(interaction), outcome,
+            extra={"interaction_id": interaction.id, "command": command_label(interaction), "outcome": outcome},
+        )
         await reply_with_error(interaction, error)
+
+
+# Buttons' custom_id prefixes (a metrics label: anything else is "other").
+_BUTTON_PREFIXES = frozenset({"avatar", "forget", "history"})
+
+
+def command_label(interaction: discord.Interaction) -> str:
+    """A bounded name for what was used: a registered command's qualified name, or a button's kind."""
+    if interaction.type is discord.InteractionType.component:
+        prefix = str((interaction.data or {}).get("custom_id", "")).split(":", 1)[0]
+        return f"button:{prefix}" if prefix in _BUTTON_PREFIXES else "button:other"
+    command = interaction.command
+    return command.qualified_name if command is not None else "unknown"
 
 
 class AvatarBot(discord.Client):
@@ -86,6 +119,7 @@ class AvatarBot(discord.Client):
         # Slash commands and buttons need no privileged intents; guilds keeps channels resolvable.
         super().__init__(intents=discord.Intents(guilds=True), application_id=services.settings.discord_application_id)
         self.services = services
+        self.metrics = services.metrics
         self.tree = AvatarTree(self)
         add_commands(self.tree, services)
         self.add_dynamic_items(*DYNAMIC_ITEMS)
@@ -100,6 +134,7 @@ class AvatarBot(discord.Client):
                 notifier=services.notifier,
                 progress_every_s=progress_every_s,
                 sweep_every_s=sweep_every_s,
+                metrics=services.metrics,
             )
 
     @property
@@ -114,6 +149,17 @@ class AvatarBot(discord.Client):
         await self.install_translator()
         if self.courier is not None:
             self.courier.start()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if self.metrics is not None:
+            self.loop.create_task(self.metrics.watch_ack(interaction), name="ack-watch")
+
+    async def on_app_command_completion(self, interaction: discord.Interaction, command: Any) -> None:
+        if self.metrics is not None:
+            self.metrics.handled(command_label(interaction), "ok")
+        label = command_label(interaction)
+        log.info("interaction %s %s ok", interaction.id, label,
+                 extra={"interaction_id": interaction.id, "command": label, "outcome": "ok"})
 
     async def close(self) -> None:
         if self.courier is not None:
@@ -130,6 +176,7 @@ def build_bot(
     image_store: Optional[Any] = None,
     progress_every_s: float = 2.0,
     sweep_every_s: float = 30.0,
+    metrics: Optional[BotMetrics] = None,
 ) -> AvatarBot:
     """Build the bot without connecting, so tests and operators can drive it offline.
 
@@ -144,20 +191,24 @@ def build_bot(
         image_store=image_store,
         photo_reader=PhotoReader(),
         button_actions=MappingProxyType(button_actions()),
+        metrics=metrics,
     )
     return AvatarBot(
         services, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s
     )
 
 
-def build_bot_from_settings(settings: Settings) -> AvatarBot:
+def build_bot_from_settings(settings: Settings, metrics: Optional[BotMetrics] = None) -> AvatarBot:
     """The bot with its database, queue producer, notifier and image store, as configured.
 
     The schema must be at head already (`avatarbot db upgrade`); nothing connects until used.
     """
     session_factory = make_session_factory(make_engine(settings.resolved_database_url))
+    if metrics is not None:
+        metrics.watch_queue_depth(session_factory, BACKENDS)
     return build_bot(
         settings,
+        metrics=metrics,
         session_factory=session_factory,
         producer=make_producer(settings),
         notifier=make_notifier(settings, session_factory),
@@ -173,5 +224,15 @@ def run_bot(settings: Settings) -> None:
             "(Discord developer portal -> your application -> Bot -> Reset Token)"
         )
     log_redaction.install()  # the entry point has configured logging by now
-    bot = build_bot_from_settings(settings)
-    bot.run(settings.discord_token.get_secret_value(), log_handler=None)
+    registry = CollectorRegistry()
+    bot = build_bot_from_settings(settings, BotMetrics(registry))
+    ops_server = None
+    if settings.metrics_port:
+        engine = make_engine(settings.resolved_database_url)
+        checks = [database_check(engine), broker_check(settings)]
+        ops_server = OpsServer(registry, checks, settings.metrics_port).start()
+    try:
+        bot.run(settings.discord_token.get_secret_value(), log_handler=None)
+    finally:
+        if ops_server is not None:
+            ops_server.stop()

@@ -24,12 +24,17 @@ from pathlib import Path
 from typing import Any, Optional
 
 from celery import Celery
+from kombu.exceptions import OperationalError as KombuOperationalError
 from sqlalchemy.orm import Session
 
 from core.db.repositories import mark_enqueued
+from core.errors import BrokerUnavailable
 from core.settings import Settings
 
 GENERATE_TASK = "avatarbot.generate"
+
+# What a producer raises when the broker is down (kombu wraps most transports' errors in its own).
+BROKER_ERRORS: tuple[type[BaseException], ...] = (KombuOperationalError, ConnectionError, OSError)
 
 # The filesystem transport polls its folder; short enough to feel instant, long
 # enough not to spin a core.
@@ -119,17 +124,29 @@ def make_producer(settings: Settings) -> Celery:
 def enqueue_generate(
     producer: Celery, job_ids: Sequence[int], queue: str, *, countdown: Optional[float] = None
 ) -> None:
-    """Send one generate message per job id, by task name."""
-    for job_id in job_ids:
-        producer.send_task(GENERATE_TASK, args=[int(job_id)], queue=queue, countdown=countdown)
+    """Send one generate message per job id, by task name.
+
+    Raises BrokerUnavailable when the broker cannot be reached (after Celery's own publish retries).
+    """
+    try:
+        for job_id in job_ids:
+            producer.send_task(GENERATE_TASK, args=[int(job_id)], queue=queue, countdown=countdown)
+    except BROKER_ERRORS as exc:
+        raise BrokerUnavailable(f"the queue's broker cannot be reached ({_first_line(exc)})") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def dispatch_jobs(producer: Celery, session: Session, job_ids: Sequence[int], queue: str) -> None:
     """Record that the jobs are being enqueued, commit, then send their messages.
 
     The jobs themselves must already be committed. If sending fails after the
-    commit, the reconciler finds the jobs queued with no message and re-sends
-    them once the lease runs out.
+    commit (BrokerUnavailable), the reconciler finds the jobs queued with no
+    message and re-sends them: once the lease runs out, at once with
+    `avatarbot reconcile --now`, and when a worker reconnects to the broker.
     """
     if not job_ids:
         return

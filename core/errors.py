@@ -37,3 +37,7 @@ class JobStateConflict(AvatarError, RuntimeError):
 
 class UserForgotten(AvatarError, LookupError):
     """The user's data was deleted (forget-me) while something of theirs was being added."""
+
+
+class BrokerUnavailable(AvatarError, ConnectionError):
+    """The queue's broker could not be reached; jobs already committed are re-sent by the reconciler."""

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     discord_application_id: Optional[int] = None
 
     log_level: str = "INFO"
+    # "json": one JSON object a line (time, level, logger, message, job_id / interaction_id when known),
+    # for log collectors; "text": the human format.
+    log_format: Literal["text", "json"] = "text"
+    # Operations: /metrics (Prometheus) and /healthz on this port, in the bot and in each worker. None: off.
+    metrics_port: Optional[int] = Field(default=None, ge=1, le=65535)
 
     @model_validator(mode="after")
     def _time_limits(self) -> Settings:

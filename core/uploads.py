@@ -1,6 +1,7 @@
 """Checks on uploaded photos, shared by the bot (at upload) and the generator (before img2img).
 
-A photo is accepted only as PNG, JPEG or WebP, at most 10 MB and 4096 px a
+A photo is accepted only as PNG, JPEG or WebP, at most 10 MiB (10 × 2^20 bytes,
+the unit Discord's attachment limits use; every message says MiB) and 4096 px a
 side. Its size is read from the header before any pixel is decoded, so a small
 file that would unpack into gigabytes (a decompression bomb) is refused
 cheaply. What comes out is a plain RGB image: EXIF orientation applied, EXIF
@@ -11,6 +12,7 @@ Each refusal is an InvalidUpload whose message says why.
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -18,7 +20,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import AvatarError
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MIB = 1024 * 1024  # sizes are counted and shown in mebibytes, one unit everywhere
+MAX_UPLOAD_BYTES = 10 * MIB
 MAX_UPLOAD_SIDE = 4096
 
 # Pillow's names for the formats we take (MPO is how Pillow reads many phone JPEGs).
@@ -40,8 +43,12 @@ class UploadLimits:
         return self.max_side * self.max_side
 
 
-def _megabytes(count: int) -> str:
-    return f"{count / (1024 * 1024):.1f} MB"
+def mebibytes(count: int) -> str:
+    """A size in MiB for people: whole when exact, else one decimal rounded up (so a file just over
+    a limit never reads as the limit itself)."""
+    if count % MIB == 0:
+        return f"{count // MIB} MiB"
+    return f"{math.ceil(count * 10 / MIB) / 10:.1f} MiB"
 
 
 def open_upload(data: bytes, limits: UploadLimits = UploadLimits()) -> Image.Image:
@@ -49,7 +56,7 @@ def open_upload(data: bytes, limits: UploadLimits = UploadLimits()) -> Image.Ima
     if not data:
         raise InvalidUpload("The upload is empty; send a PNG, JPEG or WebP photo.")
     if len(data) > limits.max_bytes:
-        raise InvalidUpload(f"The photo is {_megabytes(len(data))}; the limit is {_megabytes(limits.max_bytes)}.")
+        raise InvalidUpload(f"The photo is {mebibytes(len(data))}; the limit is {mebibytes(limits.max_bytes)}.")
     with warnings.catch_warnings():
         # Pillow only warns about a large image; here that is a refusal.
         warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Optional
@@ -21,6 +22,7 @@ from core.notify import JobNotifier, make_notifier
 from core.settings import Settings
 from generator.backends.base import GeneratorBackend
 from generator.backends.registry import load_backend
+from generator.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ class WorkerContext:
     notifier: JobNotifier
     worker_id: str
     load_backend: Callable[[], GeneratorBackend]
+    metrics: Optional[WorkerMetrics] = None  # None: a context without metrics (tools, tests)
     _backend: Optional[GeneratorBackend] = field(default=None, init=False, repr=False)
     _backend_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -48,7 +51,10 @@ class WorkerContext:
         with self._backend_lock:
             if self._backend is None:
                 log.info("loading the %s backend", self.settings.backend)
+                started = time.monotonic()
                 self._backend = self.load_backend()
+                if self.metrics is not None:
+                    self.metrics.model_load_seconds.labels(self.settings.backend).set(time.monotonic() - started)
                 log.info("loaded %s %s", self._backend.name, self._backend.model_version)
             return self._backend
 
@@ -62,6 +68,8 @@ class WorkerContext:
                 pid=os.getpid(),
             )
             session.commit()
+        if self.metrics is not None:
+            self.metrics.heartbeat_written()
 
     def forget(self) -> None:
         with self.session_factory() as session:
@@ -70,8 +78,11 @@ class WorkerContext:
 
 
 
-def build_worker_context(settings: Settings, session_factory: sessionmaker[Session]) -> WorkerContext:
+def build_worker_context(
+    settings: Settings, session_factory: sessionmaker[Session], metrics: Optional[WorkerMetrics] = None
+) -> WorkerContext:
     return WorkerContext(
+        metrics=metrics,
         settings=settings,
         session_factory=session_factory,
         image_store=ImageStore(settings.resolved_image_dir),

@@ -42,6 +42,7 @@ from core.db.repositories.leases import (
 )
 from core.dispatch import GENERATE_TASK, enqueue_generate, filesystem_queue_dir, uses_filesystem_broker
 from core.settings import Settings
+from generator.outages import OUTAGE_ERRORS, outage_line
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +86,21 @@ def _ids(ids: list[int]) -> str:
     return f" ({shown}{', …' if len(ids) > 10 else ''})"
 
 
-def reconcile(settings: Settings, session_factory: sessionmaker[Session], producer: Celery) -> ReconcileReport:
-    """One round: return jobs of dead workers, re-send lost messages. Safe to run concurrently."""
+# With `now`, a queued job is re-sent whatever its lease, unless its last message is younger than
+# this: two reconcilers asked at once (a broker back for every worker) then still send it once.
+NOW_GUARD_S = 1.0
+
+
+def reconcile(
+    settings: Settings, session_factory: sessionmaker[Session], producer: Celery, *, now: bool = False
+) -> ReconcileReport:
+    """One round: return jobs of dead workers, re-send lost messages. Safe to run concurrently.
+
+    `now` (after a broker outage: `avatarbot reconcile --now`, a worker reconnecting) re-sends every
+    queued job that has no message in the broker without waiting for its lease to run out.
+    """
     report = ReconcileReport()
+    lease_s = NOW_GUARD_S if now else settings.queued_lease_s
     queue = settings.queue_name
     to_send: list[int] = []
 
@@ -113,7 +126,7 @@ def reconcile(settings: Settings, session_factory: sessionmaker[Session], produc
         returned = set(report.returned_from_dead)
         stale = [
             job.id
-            for job in stale_queued_jobs(session, lease_s=settings.queued_lease_s)
+            for job in stale_queued_jobs(session, lease_s=lease_s)
             if job.backend == settings.backend  # other backends' jobs belong on other queues
         ]
         for job_id in sorted(returned.union(stale)):
@@ -121,7 +134,7 @@ def reconcile(settings: Settings, session_factory: sessionmaker[Session], produc
                 report.still_in_broker.append(job_id)
                 continue
             # The guard: only the reconciler whose conditional UPDATE matched sends the message.
-            if reserve_reenqueue(session, job_id, lease_s=0.0 if job_id in returned else settings.queued_lease_s):
+            if reserve_reenqueue(session, job_id, lease_s=0.0 if job_id in returned else lease_s):
                 to_send.append(job_id)
                 if job_id not in returned:
                     report.resent_lost.append(job_id)
@@ -142,6 +155,9 @@ def _publish_failed(settings: Settings, session_factory: sessionmaker[Session], 
 
     try:
         make_notifier(settings, session_factory).publish(job_id, "failed")
+    except OUTAGE_ERRORS as exc:
+        log.warning("could not publish the failure of job %s (%s); waiters polling the database see it",
+                    job_id, outage_line(exc))
     except Exception:  # the failure is committed; waiters polling the database still see it
         log.exception("could not publish the failure of job %s", job_id)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -38,6 +39,7 @@ from core.errors import AvatarError, GenerationFailed, TransientGenerationError
 from core.spec import AvatarSpec, parse_spec
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest, RenderResult
 from generator.context import WorkerContext
+from generator.outages import OUTAGE_ERRORS, outage_line
 from generator.time_limits import time_limits
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class ClaimedJob:
     params: dict[str, Any]
     mix_parent_id: Optional[int]
     attempts: int
+    waited_s: Optional[float] = None  # from its last enqueue (or creation) to this claim
 
     @classmethod
     def from_row(cls, row: Job) -> ClaimedJob:
@@ -71,6 +74,7 @@ class ClaimedJob:
             params=dict(row.params or {}),
             mix_parent_id=row.mix_parent_id,
             attempts=int(row.attempts),
+            waited_s=_seconds_between(row.enqueued_at or row.queued_at, row.started_at),
         )
 
 
@@ -100,6 +104,23 @@ def run_generate(context: WorkerContext, job_id: int, *, requeue: Requeue) -> Ge
         return outcome
     outcome.claimed = [job.id for job in jobs]
     log.info("claimed jobs %s", outcome.claimed)
+    metrics = context.metrics
+    if metrics is not None:
+        for job in jobs:
+            if job.waited_s is not None:
+                metrics.queue_wait_seconds.labels(settings.backend).observe(job.waited_s)
+        metrics.batch_size.labels(settings.backend).set(len(jobs))
+    try:
+        return _render_claimed(context, jobs, outcome, requeue)
+    finally:
+        if metrics is not None:
+            metrics.batch_size.labels(settings.backend).set(0)
+
+
+def _render_claimed(
+    context: WorkerContext, jobs: list[ClaimedJob], outcome: GenerateOutcome, requeue: Requeue
+) -> GenerateOutcome:
+    settings = context.settings
 
     try:
         backend = context.backend()
@@ -114,7 +135,12 @@ def run_generate(context: WorkerContext, job_id: int, *, requeue: Requeue) -> Ge
                 outcome,
             ),
         ):
+            started = time.monotonic()
             result = backend.render(requests)
+            if context.metrics is not None:
+                context.metrics.render_seconds.labels(settings.backend, str(len(requests))).observe(
+                    time.monotonic() - started
+                )
         _finish(context, backend, jobs, result, outcome)
     except TRANSIENT_ERRORS as exc:
         log.warning("transient error on jobs %s: %s", outcome.claimed, exc)
@@ -242,10 +268,11 @@ def _finish(
         _discard_unrecorded(context, written)
         raise
     _forget_uploads(context, jobs, {job_id for job_id, _ in finished})
+    kinds = {job.id: job.kind for job in jobs}
     for job_id, status in finished:
         _publish(context, job_id, status)
         outcome.done.append(job_id)
-    log.info("finished jobs %s", [job_id for job_id, _ in finished])
+        _record(context, job_id, kinds[job_id], status)
 
 
 def _metadata(job: ClaimedJob, backend: GeneratorBackend) -> dict[str, str]:
@@ -259,17 +286,17 @@ def _metadata(job: ClaimedJob, backend: GeneratorBackend) -> dict[str, str]:
 
 
 def _fail_jobs(context: WorkerContext, jobs: Sequence[ClaimedJob], error: str, outcome: GenerateOutcome) -> None:
-    failed: list[int] = []
+    failed: list[ClaimedJob] = []
     with context.session_factory() as session:
         for job in _still_ours(context, session, jobs):
             repo.mark_failed(session, job.id, error)
-            failed.append(job.id)
+            failed.append(job)
         session.commit()
-    _forget_uploads(context, jobs, set(failed))
-    for job_id in failed:
-        _publish(context, job_id, "failed")
-        outcome.failed.append(job_id)
-    log.info("jobs %s failed: %s", failed, error)
+    _forget_uploads(context, jobs, {job.id for job in failed})
+    for job in failed:
+        _publish(context, job.id, "failed")
+        outcome.failed.append(job.id)
+        _record(context, job.id, job.kind, "failed", error=error)
 
 
 def _retry_or_fail(
@@ -289,6 +316,9 @@ def _retry_or_fail(
     for job in give_up:
         _publish(context, job.id, "failed")
         outcome.failed.append(job.id)
+        _record(context, job.id, job.kind, "failed", error=error)
+    for job in again:
+        _record(context, job.id, job.kind, "retried", error=error)
     if again:
         attempts = max(job.attempts for job in again)
         requeue([job.id for job in again], retry_delay(settings.retry_backoff_s, attempts, settings.queued_lease_s))
@@ -357,6 +387,21 @@ def _still_ours(context: WorkerContext, session: Session, jobs: Sequence[Claimed
     return [job for job in jobs if job.id in held]
 
 
+def _record(context: WorkerContext, job_id: int, kind: str, outcome: str, *, error: str = "") -> None:
+    """One log line per job and outcome (with its id, for JSON logs), and the finished-jobs counter."""
+    backend = context.settings.backend
+    extra = {"job_id": job_id, "kind": kind, "outcome": outcome, "backend": backend}
+    log.info("job %s (%s) %s%s", job_id, kind, outcome, f": {error}" if error else "", extra=extra)
+    if context.metrics is not None:
+        context.metrics.finished(kind, outcome)
+
+
+def _seconds_between(start: Any, end: Any) -> Optional[float]:
+    if start is None or end is None:
+        return None
+    return max((end - start).total_seconds(), 0.0)
+
+
 def retry_delay(backoff_s: float, attempts: int, lease_s: float) -> float:
     """Exponential backoff, kept well inside the reconciler's lease so it never races the retry."""
     return float(min(backoff_s * 2 ** max(attempts - 1, 0), lease_s / 2))
@@ -365,6 +410,9 @@ def retry_delay(backoff_s: float, attempts: int, lease_s: float) -> float:
 def _publish(context: WorkerContext, job_id: int, status: str) -> None:
     try:
         context.notifier.publish(job_id, status)
+    except OUTAGE_ERRORS as exc:  # the job is committed; the bot's sweep finds it in the database
+        log.warning("could not publish the notification for job %s (%s); the bot's sweep delivers it", job_id,
+                    outage_line(exc))
     except Exception:  # the job is committed; a lost notification must not fail the task
         log.exception("could not publish the notification for job %s", job_id)
 

@@ -169,8 +169,9 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 def test_services_and_profiles(services: dict[str, dict[str, Any]]) -> None:
     assert set(services) >= {"postgres", "redis", *APP_SERVICES}
     assert services["worker-cpu"].get("profiles") == ["cpu"]
+    assert services["prometheus"].get("profiles") == services["flower"].get("profiles") == ["ops"]
     # Everything else starts with a plain `docker compose up`.
-    assert [name for name, svc in services.items() if svc.get("profiles")] == ["worker-cpu"]
+    assert [name for name, svc in services.items() if svc.get("profiles")] == ["worker-cpu", "prometheus", "flower"]
     assert services["migrate"]["restart"] == "no"  # a string: YAML's bare no would be False
     for name in LONG_RUNNING + ("postgres", "redis"):
         assert services[name].get("restart") in ("unless-stopped", "always"), name
@@ -526,3 +527,42 @@ def test_code_reads_no_environment_variable_outside_settings() -> None:
             elif name not in ALLOWED_ENV_NAMES:
                 problems.append(f"{where}: {kind}s {name} (add a Settings field instead)")
     assert not problems, "\n".join(problems)
+
+
+# -- operations: metrics ports and Prometheus' scrape targets ------------------------------------------
+
+
+def test_prometheus_scrapes_every_metrics_port_and_nothing_else(services: dict[str, dict[str, Any]]) -> None:
+    config = yaml.safe_load((ROOT / "ops" / "prometheus.yml").read_text())
+    targets = {t for job in config["scrape_configs"] for group in job["static_configs"] for t in group["targets"]}
+    ports = {
+        f"{name}:{service['environment']['AVATARBOT_METRICS_PORT']}"
+        for name, service in services.items()
+        if "AVATARBOT_METRICS_PORT" in (service.get("environment") or {})
+    }
+    assert ports == {"bot:9100", "worker:9101", "worker-cpu:9102"}
+    assert targets == ports
+    mounted = services["prometheus"]["volumes"][0].split(":")
+    assert mounted[0] == "./ops/prometheus.yml" and mounted[1] == "/etc/prometheus/prometheus.yml"
+
+
+def test_the_grafana_dashboard_queries_metrics_the_code_defines() -> None:
+    import json
+    import re
+
+    dashboard = json.loads((ROOT / "ops" / "grafana" / "avatarbot-dashboard.json").read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"avatarbot_[a-z_]+", target["expr"])
+    }
+    defined = {
+        name
+        for path in (ROOT / "generator" / "metrics.py", ROOT / "bot" / "common" / "metrics.py")
+        for name in re.findall(r'"(avatarbot_[a-z_]+)"', path.read_text())
+    }
+    suffixes = ("_bucket", "_count", "_sum")
+    assert {n.removesuffix(s) for n in used for s in suffixes if n.endswith(s)} | {
+        n for n in used if not n.endswith(suffixes)
+    } <= defined

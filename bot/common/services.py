@@ -10,6 +10,7 @@ from typing import Any, Optional
 import discord
 from sqlalchemy.orm import Session
 
+from bot.common.metrics import BotMetrics
 from bot.common.reply_guard import ReplyGuard
 from core.images import ImageStore
 from core.settings import Settings
@@ -42,6 +43,7 @@ class BotServices:
     # Orders the edits of one interaction reply between handlers and delivery (one per bot).
     reply_guard: ReplyGuard = field(default_factory=ReplyGuard)
     button_actions: Mapping[str, ButtonAction] = field(default_factory=lambda: MappingProxyType({}))
+    metrics: Optional[BotMetrics] = None  # None: no metrics (offline tools, most tests)
 
     @property
     def backend_uses_text(self) -> bool:

@@ -26,6 +26,7 @@ from typing import Optional
 import discord
 
 from bot import i18n
+from bot.common.metrics import BotMetrics
 from bot.common.reply_guard import ReplyGuard
 from bot.delivery.outbox import Outbox, Outgoing
 from bot.delivery.store import DeliveryStore, Handling
@@ -52,7 +53,9 @@ class Courier:
         sweep_every_s: float = 30.0,
         max_parallel: int = 4,
         clock: Callable[[], datetime] = utcnow,
+        metrics: Optional[BotMetrics] = None,
     ) -> None:
+        self.metrics = metrics
         self.client = client
         self.store = store
         self.guard = guard
@@ -175,6 +178,9 @@ class Courier:
             edit_original=handling.edit_original,
             now=self.clock(),
         )
+        if self.metrics is not None:
+            self.metrics.delivered(where, card.finished_at)
+        log.info("avatar %s delivered by %s", card.id, where, extra={"job_id": card.id, "path": where})
         if where == "nowhere":
             log.warning("avatar %s (%s) reached nobody; it stays in its owner's history", card.id, handling.action)
         return where

@@ -31,6 +31,7 @@ from core.db.repositories import (
     claim_hold,
     claim_reply_answer,
     clear_expired_tokens,
+    find_job,
     get_reply,
     live_workers,
     open_replies,
@@ -150,7 +151,7 @@ class DeliveryStore:
         """Claim telling the owner that a held result was rejected (None: they saw it already, or
         it is not a request this bot answers)."""
         with self.session_factory() as session:
-            job = session.get(Job, avatar_id)
+            job = find_job(session, avatar_id)
             if job is None or job.review_state != ReviewState.REJECTED:
                 return None
             row = get_reply(session, job.request_id)

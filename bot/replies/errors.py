@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, Optional
 
 import discord
 from discord import app_commands
@@ -32,6 +32,25 @@ class Refusal(AvatarError):
         return i18n.text(locale, self.key, **self.params)
 
 
+class BadOptionValue(app_commands.AppCommandError):
+    """A slash command option whose value does not fit what the command declares (a stale client,
+    or a forged payload); `problem` is kind, range, length or choice."""
+
+    def __init__(self, option: str, problem: str = "kind", *, allowed: str = "") -> None:
+        self.option = option
+        self.problem = problem
+        self.allowed = allowed  # for a range: "1 to 4", "at least 1"
+        super().__init__(f"option {option!r}: bad {problem}")
+
+    def text(self, locale: discord.Locale | str | None) -> str:
+        return i18n.text(locale, f"error.option_{self.problem}", option=self.option, allowed=self.allowed)
+
+
+# What discord.py raises for a command the bot does not know, or whose options do not match the
+# bot's (Discord's clients still show the old one between a deploy and the command sync).
+_OUTDATED_COMMAND = (app_commands.CommandNotFound, app_commands.CommandSignatureMismatch)
+
+
 def _unwrap(error: BaseException) -> BaseException:
     # discord.py wraps exceptions raised by callbacks and transformers.
     while isinstance(error, (app_commands.CommandInvokeError, app_commands.TransformerError)):
@@ -50,10 +69,26 @@ def _permission_names(locale: discord.Locale | str | None, missing: list[str]) -
     return ", ".join(names)
 
 
+# Discord refuses a message longer than this; a domain error may quote what the user typed.
+MAX_MESSAGE_CHARS = 2000
+
+
 def describe_error(error: BaseException, locale: discord.Locale | str | None) -> str:
-    """The sentence the user sees for `error`; unexpected errors are logged here with an id."""
+    """The sentence the user sees for `error`, within Discord's message limit; unexpected errors are
+    logged here with an id."""
+    text = _describe(error, locale)
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
+
+
+def _describe(error: BaseException, locale: discord.Locale | str | None) -> str:
     error = _unwrap(error)
     if isinstance(error, Refusal):
+        return error.text(locale)
+    if isinstance(error, _OUTDATED_COMMAND):
+        log.warning("an outdated command was used (%s); asked the user to try again", error)
+        return i18n.text(locale, "error.command_updated")
+    if isinstance(error, BadOptionValue):
+        log.warning("refused a slash command option: %s", error)
         return error.text(locale)
     if isinstance(error, InvalidSpec):
         return i18n.text(locale, "error.invalid_spec", detail=str(error))
@@ -68,6 +103,24 @@ def describe_error(error: BaseException, locale: discord.Locale | str | None) ->
     error_id = uuid.uuid4().hex[:8]
     log.error("unexpected error %s", error_id, exc_info=(type(error), error, error.__traceback__))
     return i18n.text(locale, "error.internal", error_id=error_id)
+
+
+def refusal_reason(error: BaseException) -> Optional[str]:
+    """A bounded label for why a request was refused (a metrics label); None for an unexpected error."""
+    error = _unwrap(error)
+    if isinstance(error, Refusal):
+        return error.key
+    if isinstance(error, _OUTDATED_COMMAND):
+        return "outdated_command"
+    if isinstance(error, BadOptionValue):
+        return f"option_{error.problem}"
+    if isinstance(error, AvatarError):
+        return type(error).__name__
+    if isinstance(error, (app_commands.MissingPermissions, app_commands.BotMissingPermissions)):
+        return "missing_permissions"
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "guild_only"
+    return None
 
 
 def not_configured() -> Refusal:

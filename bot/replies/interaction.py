@@ -40,9 +40,12 @@ def placeholder_answered(interaction: discord.Interaction) -> None:
 async def reply_with_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the user what went wrong, ephemerally, whether or not the interaction was answered."""
     message = describe_error(error, interaction.locale)
-    if interaction.type is discord.InteractionType.autocomplete:
-        return  # autocomplete can only answer with choices; describe_error logged anything unexpected
     try:
+        if interaction.type is discord.InteractionType.autocomplete:
+            # Autocomplete can only answer with choices: none; describe_error logged anything unexpected.
+            if not interaction.response.is_done():
+                await interaction.response.autocomplete([])
+            return
         if not interaction.response.is_done():
             await interaction.response.send_message(message, ephemeral=True)
             return

@@ -16,7 +16,7 @@ from bot.common.services import BotServices
 from bot.replies.errors import Refusal
 from bot.requests import handlers
 from bot.requests.create_command import build_create_command, build_photo_command
-from core.uploads import MAX_UPLOAD_BYTES
+from core.uploads import MAX_UPLOAD_BYTES, MIB
 
 MIN_STRENGTH = 0.05
 MAX_STRENGTH = 1.0
@@ -56,7 +56,7 @@ def avatar_commands(services: BotServices) -> list[app_commands.Command[Any, ...
     async def photo(interaction: discord.Interaction, image: discord.Attachment, options: dict[str, Any]) -> None:
         content_type = (image.content_type or "").split(";")[0].strip().lower()
         if content_type not in PHOTO_TYPES or image.size > MAX_UPLOAD_BYTES:
-            raise Refusal("error.photo", max_mib=MAX_UPLOAD_BYTES // (1024 * 1024))
+            raise Refusal("error.photo", max_mib=MAX_UPLOAD_BYTES // MIB)
         await handlers.photo(interaction, services, image, options)
 
     return [

@@ -35,7 +35,16 @@ async def create(interaction: discord.Interaction, services: BotServices, option
         services,
         lambda ticket, rid: studio.create(order, reply=ticket, request_id=rid),
         ephemeral=request.private,
+        notes=_ignored_option_notes(interaction, services),
     )
+
+
+def _ignored_option_notes(interaction: discord.Interaction, services: BotServices) -> tuple[str, ...]:
+    """A stale client may still send `details` to a backend that does not read text: say it is ignored."""
+    details = getattr(interaction.namespace, "details", None)
+    if details and not services.backend_uses_text:
+        return ("create.details_ignored",)
+    return ()
 
 
 async def reroll(interaction: discord.Interaction, services: BotServices, avatar_id: Optional[int]) -> None:

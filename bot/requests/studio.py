@@ -11,6 +11,7 @@ a worker that finishes at once still finds how to answer.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,9 +36,12 @@ from core.db.repositories import (
     update_reply,
 )
 from core.dispatch import dispatch_jobs
+from core.errors import BrokerUnavailable
 from core.images import ImageStore
 from core.settings import Settings
 from core.spec import AvatarSpec, random_seed, seeds_for
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Queued:
     private: bool  # the jobs are private (asked for, the source's, or the server's default)
     summary: str  # the reply's first line, in the requester's language
     parent_id: Optional[int] = None
+    sent: bool = True  # False: the broker was down; the committed jobs are re-sent when it is back
 
 
 @dataclass(frozen=True)
@@ -319,7 +324,12 @@ class Studio:
         session.commit()
         job_ids = tuple(job.id for job in jobs)
         # Committed first: if sending fails, the reconciler re-sends the queued rows.
-        dispatch_jobs(self.producer, session, job_ids, self.settings.queue_name)
+        try:
+            dispatch_jobs(self.producer, session, job_ids, self.settings.queue_name)
+            sent = True
+        except BrokerUnavailable as exc:
+            log.warning("jobs %s are saved but not sent: %s; the reconciler sends them when it is back", job_ids, exc)
+            sent = False
         ahead = queue_position(session, job_ids[0])
         workers = len(live_workers(session, dead_after_s=self.settings.worker_dead_after_s, backend=backend))
         mean = recent_render_seconds(session, backend)
@@ -332,6 +342,7 @@ class Studio:
             private=private,
             summary=summary,
             parent_id=plan.parent_id,
+            sent=sent,
         )
 
 

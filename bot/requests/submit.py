@@ -14,6 +14,7 @@ from typing import Any
 
 import discord
 
+from bot import i18n
 from bot.common.services import BotServices
 from bot.delivery.progress import status_text
 from bot.replies.interaction import defer_thinking, placeholder_answered
@@ -44,21 +45,28 @@ def ticket_for(interaction: discord.Interaction, *, ephemeral: bool) -> ReplyTic
     )
 
 
-def first_answer(queued: Queued, locale: Any) -> str:
-    status = status_text(locale, ahead=queued.ahead, workers=queued.workers, eta_s=queued.eta_s)
-    return f"{queued.summary}\n{status}"
+def first_answer(queued: Queued, locale: Any, notes: tuple[str, ...] = ()) -> str:
+    """The summary, the queue place (or, with the broker down, that the request is saved), and any
+    notes (i18n keys) about the options."""
+    if queued.sent:
+        status = status_text(locale, ahead=queued.ahead, workers=queued.workers, eta_s=queued.eta_s)
+    else:
+        status = i18n.text(locale, "create.broker_down")
+    return "\n".join([queued.summary, status, *(i18n.text(locale, key) for key in notes)])
 
 
 async def submit_request(
-    interaction: discord.Interaction, services: BotServices, work: Work, *, ephemeral: bool
+    interaction: discord.Interaction, services: BotServices, work: Work, *, ephemeral: bool,
+    notes: tuple[str, ...] = (),
 ) -> Queued:
     """Defer (inside Discord's 3 s), then `queue_request`."""
     await defer_thinking(interaction, ephemeral=ephemeral)
-    return await queue_request(interaction, services, work, ephemeral=ephemeral)
+    return await queue_request(interaction, services, work, ephemeral=ephemeral, notes=notes)
 
 
 async def queue_request(
-    interaction: discord.Interaction, services: BotServices, work: Work, *, ephemeral: bool
+    interaction: discord.Interaction, services: BotServices, work: Work, *, ephemeral: bool,
+    notes: tuple[str, ...] = (),
 ) -> Queued:
     """For a deferred interaction: run `work(ticket, request_id)` in a thread (it commits the jobs
     and the reply row, then enqueues), and answer with the queue place.
@@ -72,7 +80,7 @@ async def queue_request(
     ticket = ticket_for(interaction, ephemeral=ephemeral)
     async with services.reply_guard.hold(request_id):
         queued = await asyncio.to_thread(work, ticket, request_id)
-        text = first_answer(queued, interaction.locale)
+        text = first_answer(queued, interaction.locale, notes)
         if queued.private and not ephemeral:
             await interaction.delete_original_response()
             placeholder_answered(interaction)

@@ -51,8 +51,8 @@ async def test_login_uses_the_stand_in(fake_discord: FakeDiscord) -> None:
     [
         ({"style": "miniavs", "expression": "sad"}, "en-US", r"style 'miniavs' has no expression 'sad'.*happy"),
         ({"hair": "mohawk"}, "en-US", r"unknown hair 'mohawk'; choose one of: short, long"),
-        ({"seed": -5}, "en-GB", r"seed must be a whole number from 0 to 4294967295"),
-        ({"count": 9}, "en-US", r"count must be a whole number from 1 to 4"),
+        ({"seed": -5}, "en-GB", r"“seed” is outside what this command accepts \(0 to 4294967295\)"),
+        ({"count": 9}, "en-US", r"“count” is outside what this command accepts \(1 to 4\)"),
         ({"style": "miniavs", "expression": "sad"}, "zh-CN", r"^无法按这些选项制作头像：style 'miniavs'"),
     ],
 )
@@ -213,4 +213,4 @@ async def test_a_photo_that_cannot_be_used_is_refused_before_deferring(
     feed(offline_bot, payload)
     reply = await fake_discord.wait_for("POST", CALLBACK)
     assert reply.callback_type == CHANNEL_MESSAGE and reply.flags & EPHEMERAL
-    assert reply.content == "The photo must be a PNG, JPEG or WebP file of at most 10 MB."
+    assert reply.content == "The photo must be a PNG, JPEG or WebP file of at most 10 MiB."

@@ -10,7 +10,15 @@ import pytest
 from PIL import Image
 
 from core.errors import AvatarError
-from core.uploads import InvalidUpload, UploadLimits, clean_image, encode_png, open_upload
+from core.uploads import (
+    MAX_UPLOAD_BYTES,
+    InvalidUpload,
+    UploadLimits,
+    clean_image,
+    encode_png,
+    mebibytes,
+    open_upload,
+)
 
 EXIF_ORIENTATION = 0x0112
 EXIF_MAKE = 0x010F
@@ -51,10 +59,18 @@ def test_refusals_are_avatar_errors_a_user_can_read() -> None:
 
 def test_files_over_the_byte_limit_are_refused_before_decoding() -> None:
     data = _encode(_marked(), "PNG")
-    with pytest.raises(InvalidUpload, match=r"The photo is .* MB; the limit is 0.0 MB"):
+    with pytest.raises(InvalidUpload, match=r"The photo is .* MiB; the limit is .* MiB"):
         open_upload(data, UploadLimits(max_bytes=len(data) - 1))
-    with pytest.raises(InvalidUpload, match="the limit is 10.0 MB"):
+    with pytest.raises(InvalidUpload, match=r"^The photo is 10\.1 MiB; the limit is 10 MiB\.$"):
         open_upload(b"\x89PNG" + bytes(10 * 1024 * 1024))
+
+
+def test_sizes_are_counted_and_shown_in_one_unit_mib() -> None:
+    # 10 MiB is 10,485,760 bytes; a file of 10,400,000 bytes (10.4 MB, 9.92 MiB) is under the limit.
+    assert MAX_UPLOAD_BYTES == 10 * 2**20
+    assert mebibytes(MAX_UPLOAD_BYTES) == "10 MiB" and mebibytes(10_400_000) == "10.0 MiB"
+    with pytest.raises(InvalidUpload, match=r"is 10\.5 MiB; the limit is 10 MiB"):
+        open_upload(bytes(11_000_000))
 
 
 def test_more_than_4096_px_a_side_is_refused() -> None:

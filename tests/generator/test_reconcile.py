@@ -226,3 +226,19 @@ def test_jobs_are_locked_lowest_id_first_whatever_their_age(tmp_path, session_fa
 
     assert sorted(report.returned_from_dead) == dead and sorted(report.resent_lost) == lost
     assert order == {"return": dead, "reserve": dead + lost}
+
+
+def test_now_resends_a_queued_job_without_a_message_whatever_its_lease(tmp_path, session_factory, producer) -> None:
+    """After a broker outage (`avatarbot reconcile --now`, a worker reconnecting) nobody waits the lease."""
+    settings = make_settings(tmp_path, queued_lease_s=120)
+    lost, in_broker = create(session_factory, 2)
+    age(session_factory, [lost, in_broker], 5)  # well inside the lease
+    enqueue_generate(producer, [in_broker], settings.queue_name)
+
+    assert reconcile(settings, session_factory, producer).resent_lost == []
+    report = reconcile(settings, session_factory, producer, now=True)
+
+    assert report.resent_lost == [lost]
+    assert in_folder(settings) == [lost, in_broker]  # the one with a message got no second one
+    # Asked again at once (every worker reconnecting together), the job just sent is not sent twice.
+    assert reconcile(settings, session_factory, producer, now=True).resent_lost == []

@@ -161,3 +161,10 @@ def test_generate_reports_failed_jobs_and_writes_nothing_when_none_succeeded(tmp
     assert "failed" in result.stdout and "the built-in model's weights are missing" in result.stdout
     assert f"nothing was written to {out}" in result.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_reconcile_now_is_an_option_of_reconcile() -> None:
+    from avatarbot.cli import build_parser
+
+    assert build_parser().parse_args(["reconcile", "--now"]).now is True
+    assert build_parser().parse_args(["reconcile"]).now is False

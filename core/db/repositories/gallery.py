@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.db.models import FINISHED_STATUSES, Favourite, Job, JobStatus, Visibility, utcnow
 from core.db.repositories._common import Page, insert_ignoring_conflict, paginate
-from core.db.repositories.jobs import get_job
+from core.db.repositories.jobs import find_job, get_job
 from core.db.repositories.leases import lock_jobs
 from core.db.repositories.users import hold_user, lock_user
 from core.errors import NotFound
@@ -31,7 +31,7 @@ def list_user_avatars(
 
 def get_visible_avatar(session: Session, avatar_id: int, viewer_id: int) -> Job:
     """An avatar the viewer may see: their own, or someone else's public one."""
-    avatar = session.get(Job, avatar_id)
+    avatar = find_job(session, avatar_id)
     if avatar is None or (avatar.owner_id != viewer_id and avatar.visibility != Visibility.PUBLIC):
         raise NotFound(f"avatar #{avatar_id} does not exist or is not yours")
     return avatar

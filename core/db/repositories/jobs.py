@@ -93,8 +93,25 @@ def create_jobs(
     return jobs
 
 
+# Job ids are the `avatars` table's INTEGER key: a larger number (a Discord option may carry up to
+# 2^63) names no job, and is answered as such instead of overflowing the column in the query.
+MAX_JOB_ID = 2**31 - 1
+
+
+def is_job_id(value: object) -> bool:
+    """Whether `value` could be a job's id (a whole number the INTEGER key can hold)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_JOB_ID
+
+
+def find_job(session: Session, job_id: int) -> Optional[Job]:
+    """The job with this id, or None (also for numbers no job id can be)."""
+    if not is_job_id(job_id):
+        return None
+    return session.get(Job, job_id)
+
+
 def get_job(session: Session, job_id: int) -> Job:
-    job = session.get(Job, job_id)
+    job = find_job(session, job_id)
     if job is None:
         raise NotFound(f"avatar #{job_id} does not exist (it may have been deleted)")
     return job

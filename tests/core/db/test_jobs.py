@@ -333,3 +333,18 @@ def test_stale_queued_jobs_are_those_without_a_recent_message(session_factory: s
         age(session, [sent_long_ago.id], 300, enqueued_at=True)
         stale = repo.stale_queued_jobs(session, lease_s=120)
         assert [j.id for j in stale] == [never_sent.id, sent_long_ago.id]
+
+
+@pytest.mark.parametrize("avatar_id", [2**31, 2**63 - 1, 2**63 + 5, 0, -1])
+def test_an_id_no_job_can_have_is_not_found_without_reaching_the_column(session_factory, avatar_id) -> None:
+    """PostgreSQL's INTEGER key overflows at 2^31 (and SQLite's at 2^63): such an id names no avatar."""
+    with session_factory() as session:
+        assert repo.find_job(session, avatar_id) is None
+        with pytest.raises(NotFound, match=rf"avatar #{avatar_id} does not exist"):
+            repo.get_job(session, avatar_id)
+        with pytest.raises(NotFound, match=rf"avatar #{avatar_id} does not exist"):
+            repo.get_visible_avatar(session, avatar_id, viewer_id=1)
+        with pytest.raises(NotFound):
+            repo.delete_avatar(session, avatar_id, owner_id=1)
+        with pytest.raises(NotFound):
+            repo.add_favourite(session, 1, avatar_id)
