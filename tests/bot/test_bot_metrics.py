@@ -6,22 +6,13 @@ from __future__ import annotations
 import asyncio
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from bot.app import build_bot
 from bot.common.metrics import BotMetrics
 from core.db.models import Job
 from tests.bot.fake_discord import FakeDiscord, command, feed, settle
-
-
-def samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    text = generate_latest(registry).decode()
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
+from tests.prometheus_samples import samples
 
 
 async def test_interactions_acks_refusals_deliveries_and_queue_depth(

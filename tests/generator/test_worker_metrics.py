@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
 from core.errors import GenerationFailed
 from generator.metrics import WorkerMetrics
 from generator.tasks import run_generate
 from tests.generator.test_tasks import ScriptedBackend, create, make_context, no_requeue
-
-
-def samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    text = generate_latest(registry).decode()
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
+from tests.prometheus_samples import samples
 
 
 def test_a_batch_counts_its_jobs_render_time_wait_and_load(session_factory, image_store) -> None:
