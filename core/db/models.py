@@ -74,6 +74,9 @@ class JobKind(enum.StrEnum):
     VARIATION = "variation"
     MIX = "mix"
     PHOTO = "photo"
+    EDIT = "edit"
+    PACK = "pack"
+    ANIMATION = "animation"
 
 
 class JobStatus(enum.StrEnum):
