@@ -41,3 +41,7 @@ class UserForgotten(AvatarError, LookupError):
 
 class BrokerUnavailable(AvatarError, ConnectionError):
     """The queue's broker could not be reached; jobs already committed are re-sent by the reconciler."""
+
+
+class InvalidExport(AvatarError, ValueError):
+    """An export cannot be made as asked (unknown frame or shape, size out of range, unreadable picture)."""
