@@ -45,3 +45,7 @@ class BrokerUnavailable(AvatarError, ConnectionError):
 
 class InvalidExport(AvatarError, ValueError):
     """An export cannot be made as asked (unknown frame or shape, size out of range, unreadable picture)."""
+
+
+class InvalidAnimation(AvatarError, ValueError):
+    """An animation cannot be made as asked (unknown motion, an expression the style cannot draw)."""

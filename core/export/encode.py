@@ -41,6 +41,14 @@ def check_attachment(data: bytes) -> None:
 def encode_apng(frames: Sequence[Image.Image], durations_ms: Sequence[int], metadata: Mapping[str, Any]) -> bytes:
     """A looping animated PNG (what the image store keeps of an animation), metadata in text chunks."""
     buffer = io.BytesIO()
+    _save_apng(buffer, frames, durations_ms, pnginfo=png_info(metadata))
+    return buffer.getvalue()
+
+
+def _save_apng(buffer: io.BytesIO, frames: Sequence[Image.Image], durations_ms: Sequence[int], **options: Any) -> None:
+    """Every frame written whole. Pillow merges a frame equal to the one before into it, so the
+    disposal alternates (invisible here: each frame replaces the whole picture, blend "source")
+    to keep the frame count the file promises."""
     frames[0].save(
         buffer,
         format="PNG",
@@ -48,11 +56,10 @@ def encode_apng(frames: Sequence[Image.Image], durations_ms: Sequence[int], meta
         append_images=list(frames[1:]),
         duration=list(durations_ms),
         loop=0,
-        disposal=0,
+        disposal=[i % 2 for i in range(len(frames))],
         blend=0,
-        pnginfo=png_info(metadata),
+        **options,
     )
-    return buffer.getvalue()
 
 
 def encode_animated_webp(frames: Sequence[Image.Image], durations_ms: Sequence[int]) -> bytes:
@@ -86,17 +93,18 @@ def encode_sticker(frames: Sequence[Image.Image], durations_ms: Sequence[int]) -
         else:
             candidates = [f.quantize(colours, method=Image.Quantize.FASTOCTREE) for f in scaled]
         buffer = io.BytesIO()
-        candidates[0].save(
-            buffer,
-            format="PNG",
-            save_all=True,
-            append_images=candidates[1:],
-            duration=list(durations_ms),
-            loop=0,
-            disposal=0,
-            blend=0,
-            optimize=True,
-        )
+        _save_apng(buffer, candidates, durations_ms, optimize=True)
         if buffer.tell() <= STICKER_LIMIT_BYTES:
             return buffer.getvalue()
     raise InvalidExport("the animation does not fit in a 512 KiB sticker")
+
+
+def read_animation(data: bytes) -> tuple[list[Image.Image], list[int]]:
+    """The frames (RGB or RGBA) and durations (ms) of a stored animated PNG."""
+    frames, durations = [], []
+    with Image.open(io.BytesIO(data)) as animation:
+        for index in range(getattr(animation, "n_frames", 1)):
+            animation.seek(index)
+            frames.append(animation.convert("RGBA" if "A" in animation.getbands() else "RGB"))
+            durations.append(int(animation.info.get("duration", 100)))
+    return frames, durations
