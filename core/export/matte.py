@@ -18,11 +18,12 @@ from scipy import ndimage
 
 # Background pixels vary a little in generated pictures: a pixel within this distance (RGB, 0..441)
 # of the background colour, or within 3 standard deviations of the border's spread, is background.
-MIN_BACKGROUND_TOLERANCE = 14.0
+MIN_BACKGROUND_TOLERANCE = 20.0
 # Width (at 256 px) of the band next to the background whose pixels may be blends.
-EDGE_BAND_PX_AT_256 = 3
+EDGE_BAND_PX_AT_256 = 4
 # Below this distance between F and B the projection is meaningless: such a pixel stays opaque.
 MIN_CONTRAST = 24.0
+EDGE_GAIN = 2.0
 # A separate part of the character smaller than this share of the picture is a speck, not a part.
 MIN_PART_SHARE = 0.002
 
@@ -62,10 +63,6 @@ def classical_matte(rgb: np.ndarray, background: Optional[np.ndarray] = None) ->
     image = rgb.astype(np.float64)
     spread = np.linalg.norm(border_pixels(rgb) - colour, axis=1)
     tolerance = max(MIN_BACKGROUND_TOLERANCE, 3.0 * float(np.median(spread)) * 1.4826)
-    # Generated backgrounds drift a little across the picture: a first pass with a looser tolerance
-    # finds the background, whose colour is then followed locally (a smooth field, not one colour).
-    rough = _border_connected(np.linalg.norm(image - colour, axis=-1) < 2 * tolerance)
-    colour = _background_field(image, rough, colour)
     distance = np.linalg.norm(image - colour, axis=-1)
     # Background: close to the colour and connected to the border (a pale face inside its outline stays).
     background_mask = _border_connected(distance < tolerance)
@@ -88,7 +85,8 @@ def classical_matte(rgb: np.ndarray, background: Optional[np.ndarray] = None) ->
         direction = fore - colour
         contrast2 = np.einsum("...c,...c->...", direction, direction)
         projection = np.einsum("...c,...c->...", image - colour, direction) / np.maximum(contrast2, 1e-9)
-        soft = np.clip(projection, 0.0, 1.0)
+        # The autoencoder spreads a crisp edge over a few pixels: steepen the blend around its middle.
+        soft = np.clip(0.5 + EDGE_GAIN * (projection - 0.5), 0.0, 1.0)
         soft = np.where(contrast2 < MIN_CONTRAST**2, 1.0, soft)
         alpha = np.where(edge, soft, alpha)
         out[edge] = fore[edge].round().clip(0, 255).astype(np.uint8)
@@ -105,26 +103,13 @@ def _border_connected(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels, edge_labels[edge_labels > 0])
 
 
-def _background_field(image: np.ndarray, known: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    """The background colour at every pixel: a wide normalised blur of the known background pixels."""
-    if known.sum() < 0.05 * known.size:
-        return np.broadcast_to(fallback, image.shape)
-    sigma = image.shape[0] / 8
-    weight = ndimage.gaussian_filter(known.astype(np.float64), sigma, mode="nearest")
-    field = np.stack([ndimage.gaussian_filter(image[..., c] * known, sigma, mode="nearest") for c in range(3)], axis=-1)
-    field = field / np.maximum(weight, 1e-6)[..., None]
-    far = weight < 0.02
-    field[far] = fallback
-    return field
-
-
-def decontaminate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Colours for a matte from elsewhere (the learned one): every pixel under half opacity takes the
-    colour of the nearest pixel over it, so no background colour survives at the edge."""
-    solid = alpha >= 128
-    if not solid.any() or solid.all():
+def decontaminate(rgb: np.ndarray, alpha: np.ndarray, solid: int = 128) -> np.ndarray:
+    """Colours for a matte from elsewhere (the learned one): every pixel less opaque than `solid`
+    takes the colour of the nearest pixel that is not, so no background colour survives at the edge."""
+    opaque = alpha >= solid
+    if not opaque.any() or opaque.all():
         return rgb.copy()
-    _, (iy, ix) = ndimage.distance_transform_edt(~solid, return_indices=True)
+    _, (iy, ix) = ndimage.distance_transform_edt(~opaque, return_indices=True)
     out = rgb.copy()
-    out[~solid] = rgb[iy, ix][~solid]
+    out[~opaque] = rgb[iy, ix][~opaque]
     return out
