@@ -91,8 +91,6 @@ def train(data: Path, out: Path, steps: int, batch: int = 8, seed: int = 0) -> d
     else:
         feats = features_of(images)
         np.save(cache, feats)
-    targets = alphas.astype(np.float32) / 255.0
-    weights = np.stack([edge_weights(a) for a in alphas]).astype(np.float32)
     model = MatteNet()
     optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, steps)
@@ -103,8 +101,8 @@ def train(data: Path, out: Path, steps: int, batch: int = 8, seed: int = 0) -> d
         idx = rng.integers(0, n, batch)
         flip = rng.random() < 0.5  # the avatars are nearly symmetric: mirrored pictures are new examples
         x_t = torch.from_numpy(feats[idx].astype(np.float32)).permute(0, 3, 1, 2)
-        t_t = torch.from_numpy(targets[idx])[:, None]
-        w_t = torch.from_numpy(weights[idx])[:, None]
+        t_t = torch.from_numpy(alphas[idx].astype(np.float32) / 255.0)[:, None]
+        w_t = torch.from_numpy(np.stack([edge_weights(alphas[i]) for i in idx]).astype(np.float32))[:, None]
         if flip:
             x_t, t_t, w_t = x_t.flip(3), t_t.flip(3), w_t.flip(3)
         logits = model(x_t)

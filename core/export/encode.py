@@ -46,9 +46,11 @@ def encode_apng(frames: Sequence[Image.Image], durations_ms: Sequence[int], meta
 
 
 def _save_apng(buffer: io.BytesIO, frames: Sequence[Image.Image], durations_ms: Sequence[int], **options: Any) -> None:
-    """Every frame written whole. Pillow merges a frame equal to the one before into it, so the
-    disposal alternates (invisible here: each frame replaces the whole picture, blend "source")
-    to keep the frame count the file promises."""
+    """Every frame kept. Pillow merges a frame equal to the one before into it; alternating the
+    blend (opaque frames: "source" and "over" draw the same) or, with transparency, the disposal
+    keeps the frame count the file promises. Opaque frames are stored as the changed region only."""
+    opaque = all(_opaque(frame) for frame in frames)
+    alternate = [i % 2 for i in range(len(frames))]
     frames[0].save(
         buffer,
         format="PNG",
@@ -56,10 +58,19 @@ def _save_apng(buffer: io.BytesIO, frames: Sequence[Image.Image], durations_ms: 
         append_images=list(frames[1:]),
         duration=list(durations_ms),
         loop=0,
-        disposal=[i % 2 for i in range(len(frames))],
-        blend=0,
+        disposal=0 if opaque else alternate,
+        blend=alternate if opaque else 0,
         **options,
     )
+
+
+def _opaque(frame: Image.Image) -> bool:
+    if frame.mode == "RGB" or frame.mode == "L":
+        return True
+    if frame.mode == "P":
+        return "transparency" not in frame.info
+    alpha = frame.getchannel("A") if "A" in frame.getbands() else None
+    return alpha is None or alpha.getextrema() == (255, 255)
 
 
 def encode_animated_webp(frames: Sequence[Image.Image], durations_ms: Sequence[int]) -> bytes:
@@ -86,12 +97,18 @@ def encode_sticker(frames: Sequence[Image.Image], durations_ms: Sequence[int]) -
     total_s = sum(durations_ms) / 1000
     if total_s > STICKER_MAX_SECONDS:
         raise InvalidExport(f"a sticker may last {STICKER_MAX_SECONDS:g} s at most, not {total_s:.1f} s")
-    scaled = [f.convert("RGBA").resize((STICKER_EDGE, STICKER_EDGE), Image.Resampling.LANCZOS) for f in frames]
+    scaled = [f.resize((STICKER_EDGE, STICKER_EDGE), Image.Resampling.LANCZOS) for f in frames]
+    if all(_opaque(f) for f in scaled):
+        scaled = [f.convert("RGB") for f in scaled]
     for colours in (None, 256, 128, 64):
         if colours is None:
             candidates = scaled
         else:
-            candidates = [f.quantize(colours, method=Image.Quantize.FASTOCTREE) for f in scaled]
+            # One palette for every frame, so unchanged pixels stay equal and only changes are stored.
+            palette = scaled[0].quantize(
+                colours, method=Image.Quantize.FASTOCTREE if scaled[0].mode == "RGBA" else Image.Quantize.MEDIANCUT
+            )
+            candidates = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in scaled]
         buffer = io.BytesIO()
         _save_apng(buffer, candidates, durations_ms, optimize=True)
         if buffer.tell() <= STICKER_LIMIT_BYTES:
