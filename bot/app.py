@@ -37,7 +37,8 @@ from bot.ui.buttons import AvatarButton
 from core.db.engine import make_engine, make_session_factory
 from core.dispatch import make_producer
 from core.errors import AvatarError
-from core.health import broker_check, database_check
+from core.health import broker_check, database_check, image_store_check
+from core.image_stores import make_image_store
 from core.images import ImageStore
 from core.notify import make_notifier
 from core.ops_server import OpsServer
@@ -85,7 +86,10 @@ class AvatarTree(app_commands.CommandTree):
         if isinstance(metrics, BotMetrics):
             metrics.handled(command_label(interaction), outcome, reason=reason)
         log.info(
-            "interaction %s %s %s", interaction.id, command_label(interaction), outcome,
+            "interaction %s %s %s",
+            interaction.id,
+            command_label(interaction),
+            outcome,
             extra={"interaction_id": interaction.id, "command": command_label(interaction), "outcome": outcome},
         )
         await reply_with_error(interaction, error)
@@ -158,8 +162,12 @@ class AvatarBot(discord.Client):
         if self.metrics is not None:
             self.metrics.handled(command_label(interaction), "ok")
         label = command_label(interaction)
-        log.info("interaction %s %s ok", interaction.id, label,
-                 extra={"interaction_id": interaction.id, "command": label, "outcome": "ok"})
+        log.info(
+            "interaction %s %s ok",
+            interaction.id,
+            label,
+            extra={"interaction_id": interaction.id, "command": label, "outcome": "ok"},
+        )
 
     async def close(self) -> None:
         if self.courier is not None:
@@ -193,12 +201,12 @@ def build_bot(
         button_actions=MappingProxyType(button_actions()),
         metrics=metrics,
     )
-    return AvatarBot(
-        services, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s
-    )
+    return AvatarBot(services, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s)
 
 
-def build_bot_from_settings(settings: Settings, metrics: Optional[BotMetrics] = None) -> AvatarBot:
+def build_bot_from_settings(
+    settings: Settings, metrics: Optional[BotMetrics] = None, image_store: Optional[ImageStore] = None
+) -> AvatarBot:
     """The bot with its database, queue producer, notifier and image store, as configured.
 
     The schema must be at head already (`avatarbot db upgrade`); nothing connects until used.
@@ -212,7 +220,7 @@ def build_bot_from_settings(settings: Settings, metrics: Optional[BotMetrics] = 
         session_factory=session_factory,
         producer=make_producer(settings),
         notifier=make_notifier(settings, session_factory),
-        image_store=ImageStore(settings.resolved_image_dir),
+        image_store=image_store if image_store is not None else make_image_store(settings),
     )
 
 
@@ -225,11 +233,12 @@ def run_bot(settings: Settings) -> None:
         )
     log_redaction.install()  # the entry point has configured logging by now
     registry = CollectorRegistry()
-    bot = build_bot_from_settings(settings, BotMetrics(registry))
+    image_store = make_image_store(settings)
+    bot = build_bot_from_settings(settings, BotMetrics(registry), image_store)
     ops_server = None
     if settings.metrics_port:
         engine = make_engine(settings.resolved_database_url)
-        checks = [database_check(engine), broker_check(settings)]
+        checks = [database_check(engine), broker_check(settings), image_store_check(image_store)]
         ops_server = OpsServer(registry, checks, settings.metrics_port).start()
     try:
         bot.run(settings.discord_token.get_secret_value(), log_handler=None)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import AvatarBot, build_bot
 from core.db.engine import make_engine, make_session_factory
 from core.dispatch import filesystem_queue_dir, make_producer
+from core.image_stores import make_image_store
 from core.images import ImageStore
 from core.settings import Settings
 from tests.bot.fake_discord import APPLICATION_ID, FakeDiscord, settle
@@ -73,7 +74,7 @@ async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDis
 
 @pytest.fixture
 def bot_images(bot_settings: Settings) -> ImageStore:
-    return ImageStore(bot_settings.resolved_image_dir)
+    return make_image_store(bot_settings)
 
 
 BotStarter = Callable[..., Awaitable[AvatarBot]]
