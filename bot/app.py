@@ -28,7 +28,7 @@ from bot.gallery.history import HistoryButton
 from bot.i18n import AvatarTranslator
 from bot.moderation import handlers as moderation_handlers
 from bot.moderation.commands import ModerationCommands
-from bot.replies.errors import refusal_reason
+from bot.replies.errors import Refusal, refusal_reason
 from bot.replies.interaction import reply_with_error
 from bot.requests import handlers as request_handlers
 from bot.requests.commands import avatar_commands as request_commands
@@ -77,6 +77,11 @@ class AvatarTree(app_commands.CommandTree):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         check_interaction(interaction)  # BadOptionValue reaches on_error
+        if interaction.type is discord.InteractionType.autocomplete and not _completes(interaction):
+            # discord.py would log the mismatch as an exception and leave the client waiting: no choices.
+            log.warning("autocomplete asked for an option that has none; answered no choices")
+            await interaction.response.autocomplete([])
+            return False
         return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
@@ -93,6 +98,31 @@ class AvatarTree(app_commands.CommandTree):
             extra={"interaction_id": interaction.id, "command": command_label(interaction), "outcome": outcome},
         )
         await reply_with_error(interaction, error)
+
+
+def _completes(interaction: discord.Interaction) -> bool:
+    """Whether the option being typed has an autocomplete handler in the command this bot has (an unknown
+    command is left to the tree, which reports it as outdated)."""
+    command = interaction.command
+    if not isinstance(command, app_commands.Command):
+        return True
+    focused = _focused_option((interaction.data or {}).get("options") or [])
+    return any(
+        parameter.autocomplete and focused in (parameter.name, parameter.display_name)
+        for parameter in command.parameters
+    )
+
+
+def _focused_option(options: list[Any]) -> Optional[str]:
+    for option in options:
+        if not isinstance(option, dict):
+            continue
+        if option.get("focused"):
+            return str(option.get("name"))
+        found = _focused_option(option.get("options") or [])
+        if found is not None:
+            return found
+    return None
 
 
 # Buttons' custom_id prefixes (a metrics label: anything else is "other").
@@ -157,6 +187,31 @@ class AvatarBot(discord.Client):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if self.metrics is not None:
             self.loop.create_task(self.metrics.watch_ack(interaction), name="ack-watch")
+        if interaction.type is discord.InteractionType.component and not self._has_handler(interaction):
+            await self._answer_unknown_component(interaction)
+
+    def _has_handler(self, interaction: discord.Interaction) -> bool:
+        """Whether a registered item takes this component: a dynamic item's template, or a view discord.py
+        keeps for the message (its view store is where it dispatches; it answers nothing that misses)."""
+        data = interaction.data or {}
+        custom_id = str(data.get("custom_id", ""))
+        store = self._connection._view_store
+        if any(pattern.fullmatch(custom_id) for pattern in store._dynamic_items):
+            return True
+        key = (data.get("component_type"), custom_id)
+        message_id = interaction.message.id if interaction.message is not None else None
+        return any(key in store._views.get(entity, {}) for entity in (message_id, None))
+
+    async def _answer_unknown_component(self, interaction: discord.Interaction) -> None:
+        """A button or menu no item takes (from an older version, or forged): say so, once, instead of
+        leaving the user with Discord's "This interaction failed"."""
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        log.warning(
+            "a button or menu nothing handles was used (%r); asked the user to run the command again", custom_id[:100]
+        )
+        if self.metrics is not None:
+            self.metrics.handled(command_label(interaction), "refused", reason="error.component_unknown")
+        await reply_with_error(interaction, Refusal("error.component_unknown"))
 
     async def on_app_command_completion(self, interaction: discord.Interaction, command: Any) -> None:
         if self.metrics is not None:

@@ -32,7 +32,9 @@ def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Fail a test whose bot logged an error it did not expect (mark expected records `.expected`)."""
     caplog.set_level(logging.WARNING)
     yield
-    unexpected = [r for r in caplog.records if r.levelno >= logging.ERROR and not getattr(r, "expected", False)]
+    # caplog.records would be this teardown's records only: read the setup's and the test's own.
+    records = [r for phase in ("setup", "call") for r in caplog.get_records(phase)]
+    unexpected = [r for r in records if r.levelno >= logging.ERROR and not getattr(r, "expected", False)]
     assert not unexpected, [r.getMessage() for r in unexpected]
 
 
