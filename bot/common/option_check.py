@@ -77,7 +77,8 @@ def check_options(command: app_commands.Command[Any, ..., Any], data: Mapping[st
         if partial and option.get("focused"):
             # What is being typed is unchecked, but it must be typed into an option of the declared
             # type: discord.py reads another type's value into nothing and the completer then raises.
-            if option.get("type") != parameter.type.value or not isinstance(option.get("value"), (str, int, float)):
+            typed = (str,) if parameter.type is OptionType.string else (str, int, float)
+            if option.get("type") != parameter.type.value or not isinstance(option.get("value"), typed):
                 raise BadOptionValue(parameter.display_name)
             continue
         for problem in _problems(parameter, option, resolved):
@@ -122,7 +123,9 @@ def _problems(
             yield "kind"
     elif kind in _RESOLVED_TYPES:
         section = resolved.get(_RESOLVED_TYPES[kind]) or {}
-        if not isinstance(value, (str, int)) or str(value) not in section:
+        # Discord sends these ids as strings; discord.py looks the value up as it came, so a number
+        # finds nothing and the handler would get a bare discord.Object instead of the user or file.
+        if not isinstance(value, str) or value not in section:
             yield "kind"
         elif not is_snowflake(value):
             yield "id"

@@ -181,3 +181,27 @@ async def test_a_history_page_far_past_the_end_is_the_last_page(
     await settle()
     [edit] = fake_discord.matching("PATCH", r"/webhooks/\d+/[^/]+/messages/@original")[-1:]
     assert edit.json["embeds"][0]["title"] == "Your avatars: page 1 of 1 (2 in all)"
+
+
+async def test_an_attachment_id_sent_as_a_number_is_refused_readably(offline_bot, fake_discord: FakeDiscord) -> None:
+    url = fake_discord.file_url("me.png", b"\x89PNG")
+    attachment = {"id": "1", "filename": "me.png", "size": 4, "url": url, "proxy_url": url, "content_type": "image/png"}
+    payload = command(
+        "avatar", "photo", {"image": 1}, option_types={"image": 11}, resolved={"attachments": {"1": attachment}}
+    )
+    feed(offline_bot, payload)
+    reply = await fake_discord.wait_for("POST", CALLBACK)
+    await settle()
+    assert reply.flags & EPHEMERAL and "“image” is not the kind" in reply.content
+
+
+@pytest.mark.parametrize("typed", [1, 2.5, 2**70, True])
+async def test_autocomplete_of_a_text_option_holding_a_number_answers_no_choices(
+    offline_bot, fake_discord: FakeDiscord, typed
+) -> None:
+    payload = command("avatar", "create", {"glasses": "x"}, focused="glasses")
+    payload["data"]["options"][0]["options"][0]["value"] = typed  # still declared a text (type 3) option
+    feed(offline_bot, payload)
+    reply = await fake_discord.wait_for("POST", CALLBACK)
+    await settle()
+    assert reply.json == {"type": AUTOCOMPLETE_RESULT, "data": {"choices": []}}
