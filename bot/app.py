@@ -37,7 +37,7 @@ from bot.ui.buttons import AvatarButton
 from core.db.engine import make_engine, make_session_factory
 from core.dispatch import make_producer
 from core.errors import AvatarError
-from core.health import broker_check, database_check, image_store_check
+from core.health import process_checks
 from core.image_stores import make_image_store
 from core.images import ImageStore
 from core.notify import make_notifier
@@ -293,7 +293,7 @@ def run_bot(settings: Settings) -> None:
     ops_server = None
     if settings.metrics_port:
         engine = make_engine(settings.resolved_database_url)
-        checks = [database_check(engine), broker_check(settings), image_store_check(image_store)]
+        checks = process_checks(settings, engine, image_store)
         ops_server = OpsServer(registry, checks, settings.metrics_port).start()
     try:
         bot.run(settings.discord_token.get_secret_value(), log_handler=None)

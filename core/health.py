@@ -48,3 +48,8 @@ def broker_check(settings: Settings, *, timeout_s: float = 2.0) -> HealthCheck:
 def image_store_check(store: ImageStore) -> HealthCheck:
     """The image store is reachable (its folder writable, or its bucket there)."""
     return HealthCheck("images", store.check)
+
+
+def process_checks(settings: Settings, engine: Engine, store: ImageStore) -> list[HealthCheck]:
+    """What /healthz of the bot and of each worker answers for: database, broker, images."""
+    return [database_check(engine), broker_check(settings), image_store_check(store)]

@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from prometheus_client import CollectorRegistry
 
+from core.db.engine import make_engine
 from core.errors import ImageStoreMisconfigured, ImageStoreUnavailable, InvalidImageKey, NotFound
-from core.health import image_store_check
+from core.health import image_store_check, process_checks
 from core.image_stores import make_image_store
 from core.images import key_of
 from core.local_images import LocalImageStore
-from core.ops_server import health_report
+from core.ops_server import OpsServer, health_report
 from core.s3_images import S3ImageStore
 from core.settings import Settings
 from tests.core.test_images import BAD_KEYS, METADATA, picture
@@ -134,3 +136,22 @@ def test_the_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch,
     assert isinstance(store, S3ImageStore)
     assert store.bucket == "avatars" and store.prefix == "prod/" and store.endpoint == "http://minio:9000"
     assert store.object_name("a" * 64) == "prod/aa/aa/" + "a" * 64 + ".png"
+
+
+def test_healthz_answers_for_the_images(s3_endpoint: str, migrated_sqlite_url: str, tmp_path: Path) -> None:
+    from tests.core.test_ops_server import _get
+
+    engine = make_engine(migrated_sqlite_url)
+    (tmp_path / "broker" / "queue").mkdir(parents=True)
+    settings = s3_settings_for(s3_endpoint, "gone-bucket", tmp_path)
+    checks = process_checks(settings, engine, make_image_store(settings))
+    server = OpsServer(CollectorRegistry(), checks, 0, host="127.0.0.1").start()
+    try:
+        status, body = _get(f"http://127.0.0.1:{server.port}/healthz")
+        assert status == 503
+        assert body.startswith("database: ok\nbroker: ok\nimages: unreachable (ImageStoreUnavailable: the image bucket")
+        make_image_store(settings).client.create_bucket(Bucket="gone-bucket")  # type: ignore[attr-defined]
+        assert _get(f"http://127.0.0.1:{server.port}/healthz") == (200, "database: ok\nbroker: ok\nimages: ok\n")
+    finally:
+        server.stop()
+        engine.dispose()
