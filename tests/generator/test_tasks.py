@@ -542,3 +542,22 @@ def test_a_picture_another_avatar_uses_is_kept_when_the_commit_fails(session_fac
     assert pictures(image_store) == [picture]
     with session_factory() as session:
         assert session.scalar(select(Job.image_key).where(Job.id == first)) == picture.stem
+
+
+def test_an_image_store_that_cannot_be_reached_is_an_outage_the_job_waits_for(
+    session_factory, s3_endpoint: str, tmp_path: Path
+) -> None:
+    from core.image_stores import make_image_store
+    from tests.s3_server import s3_settings_for
+
+    unreachable = make_image_store(s3_settings_for(s3_endpoint, "no-such-bucket", tmp_path))
+    context = make_context(session_factory, unreachable, ScriptedBackend())
+    [create_job] = create(session_factory)
+    [photo] = create(session_factory, kind="photo", params={"source_image_key": "a" * 64})
+
+    requeued: list[list[int]] = []
+    for job_id in (create_job, photo):
+        outcome = run_generate(context, job_id, requeue=lambda ids, delay: requeued.append(list(ids)))
+        assert outcome.retried == [job_id] and requeued[-1] == [job_id], job_id
+        row = job(session_factory, job_id)
+        assert row.status == JobStatus.QUEUED and "the image bucket 'no-such-bucket' does not exist" in row.error
