@@ -209,7 +209,13 @@ def build_bot(
     )
 
 
-def build_bot_from_settings(settings: Settings, metrics: Optional[BotMetrics] = None) -> AvatarBot:
+def build_bot_from_settings(
+    settings: Settings,
+    metrics: Optional[BotMetrics] = None,
+    *,
+    progress_every_s: float = 2.0,
+    sweep_every_s: float = 30.0,
+) -> AvatarBot:
     """The bot with its database, queue producer, notifier and image store, as configured.
 
     The schema must be at head already (`avatarbot db upgrade`); nothing connects until used.
@@ -224,6 +230,8 @@ def build_bot_from_settings(settings: Settings, metrics: Optional[BotMetrics] = 
         producer=make_producer(settings),
         notifier=make_notifier(settings, session_factory),
         image_store=ImageStore(settings.resolved_image_dir),
+        progress_every_s=progress_every_s,
+        sweep_every_s=sweep_every_s,
     )
 
 
