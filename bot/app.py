@@ -252,13 +252,13 @@ def run_bot(settings: Settings) -> None:
         ops_server = OpsServer(registry, checks, settings.metrics_port).start()
     log.info("bot starting with %s", settings.shards.describe())
     try:
-        asyncio.run(_run_until_stopped(bot, settings.discord_token.get_secret_value()))
+        asyncio.run(run_until_stopped(bot, settings.discord_token.get_secret_value()))
     finally:
         if ops_server is not None:
             ops_server.stop()
 
 
-async def _run_until_stopped(bot: AvatarBot, token: str) -> None:
+async def run_until_stopped(bot: AvatarBot, token: str) -> None:
     """Run the bot until it closes; SIGTERM and SIGINT close it cleanly (deliveries under way finish,
     the gateway sessions are closed), so an orchestrator's stop loses nothing that was claimed."""
     loop = asyncio.get_running_loop()
@@ -269,11 +269,14 @@ async def _run_until_stopped(bot: AvatarBot, token: str) -> None:
             log.warning("%s received: closing the bot", name)
             stopping.append(loop.create_task(bot.close(), name="avatarbot-stop"))
 
-    for number in (signal.SIGTERM, signal.SIGINT):
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for number in signals:
         loop.add_signal_handler(number, stop, signal.Signals(number).name)
-    async with bot:
-        try:
+    try:
+        async with bot:
             await bot.start(token)
-        finally:
             if stopping:
                 await asyncio.gather(*stopping, return_exceptions=True)
+    finally:
+        for number in signals:
+            loop.remove_signal_handler(number)

@@ -58,6 +58,7 @@ async def host(args: argparse.Namespace) -> dict[str, Any]:
             if line.strip():
                 feed(bot, json.loads(line))
                 fed += 1
+        stop.set()  # stdin closed: the parent is gone
 
     await bot.login("offline-host-token")
     print("ready", flush=True)
@@ -65,7 +66,9 @@ async def host(args: argparse.Namespace) -> dict[str, Any]:
     await stop.wait()
     reading.cancel()
     await bot.close()  # the courier finishes the deliveries under way first
-    delivered = {path: registry.get_sample_value("avatarbot_bot_deliveries_total", {"path": path}) or 0 for path in PATHS}
+    delivered = {
+        path: registry.get_sample_value("avatarbot_bot_deliveries_total", {"path": path}) or 0 for path in PATHS
+    }
     return {"shards": settings.shards.describe(), "fed": fed, "delivered": delivered}
 
 
@@ -84,11 +87,25 @@ class BotHostProcess:
     ) -> None:
         self.log_path = log_path
         self._log = log_path.open("ab")
-        command = [sys.executable, "-m", "tests.bot.bot_host", "--discord-base", discord_base,
-                   "--sweep-every", str(sweep_every_s), "--progress-every", str(progress_every_s)]
+        command = [
+            sys.executable,
+            "-m",
+            "tests.bot.bot_host",
+            "--discord-base",
+            discord_base,
+            "--sweep-every",
+            str(sweep_every_s),
+            "--progress-every",
+            str(progress_every_s),
+        ]
         self.process = subprocess.Popen(
-            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
-            cwd=Path(__file__).resolve().parents[2], preexec_fn=(lambda: os.nice(nice)) if nice else None,
+            command,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            cwd=Path(__file__).resolve().parents[2],
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         self._stdin: IO[bytes] = self.process.stdin

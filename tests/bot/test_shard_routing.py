@@ -4,6 +4,9 @@ once they are late (bot.delivery.routing). The worker's part is played on the da
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -11,7 +14,7 @@ from typing import Any
 import discord
 import pytest
 
-from bot.app import AvatarBot, build_bot
+from bot.app import AvatarBot, build_bot, run_until_stopped
 from bot.delivery.routing import DeliveryRoute
 from core.db.models import utcnow
 from core.settings import Settings
@@ -164,3 +167,26 @@ def test_the_route_delivers_own_guilds_now_and_others_after_the_takeover() -> No
     everything = DeliveryRoute(ShardPlan(), takeover_s=60)
     assert everything.delivers(theirs, now, now=now) and everything.takeover_before(now) is None
     assert APPLICATION_ID  # the stand-in's application answers every bot
+
+
+async def test_sigterm_closes_the_bot_cleanly(shard_bot: ShardBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    bot = await shard_bot(None)
+    assert bot.courier is not None
+    closed_courier = []
+    original_close = bot.courier.close
+
+    async def close_courier() -> None:
+        closed_courier.append(True)
+        await original_close()
+
+    async def start(token: str) -> None:  # the gateway: runs until the bot is closed
+        os.kill(os.getpid(), signal.SIGTERM)
+        while not bot.is_closed():
+            await asyncio.sleep(0.01)
+
+    monkeypatch.setattr(bot.courier, "close", close_courier)
+    monkeypatch.setattr(bot, "start", start)
+    await asyncio.wait_for(run_until_stopped(bot, "offline-test-token"), 10)
+    assert bot.is_closed() and closed_courier == [True]
+    # The handlers are gone again: a SIGTERM now would end the test run, as it should.
+    assert signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, signal.default_int_handler, None)

@@ -83,7 +83,9 @@ async def fake_discord() -> Any:
     await server.close()
 
 
-def _start(shared: dict[str, Any], fake: FakeDiscord, shard: int, *, takeover_s: float, sweep_s: float) -> BotHostProcess:
+def _start(
+    shared: dict[str, Any], fake: FakeDiscord, shard: int, *, takeover_s: float, sweep_s: float
+) -> BotHostProcess:
     env = shared["env"] | {"AVATARBOT_SHARD_IDS": str(shard), "AVATARBOT_DELIVERY_TAKEOVER_S": str(takeover_s)}
     return BotHostProcess(env, fake.api_base, shared["dir"] / f"bot-{shard}.log", sweep_every_s=sweep_s)
 
