@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Optional
 
@@ -73,7 +74,8 @@ async def host(args: argparse.Namespace) -> dict[str, Any]:
 
 
 class BotHostProcess:
-    """The parent's handle on one bot host: start it, hand it interactions, stop it, read its figures."""
+    """The parent's handle on one bot host: start it, hand it interactions, stop it, read its figures.
+    `start` is what runs the command (a benchmark's ChildProcesses.start, so the host goes down with it)."""
 
     def __init__(
         self,
@@ -84,6 +86,7 @@ class BotHostProcess:
         sweep_every_s: float = 30.0,
         progress_every_s: float = 2.0,
         nice: int = 0,
+        start: Callable[..., subprocess.Popen[bytes]] = subprocess.Popen,
     ) -> None:
         self.log_path = log_path
         self._log = log_path.open("ab")
@@ -98,7 +101,7 @@ class BotHostProcess:
             "--progress-every",
             str(progress_every_s),
         ]
-        self.process = subprocess.Popen(
+        self.process = start(
             command,
             env=env,
             stdin=subprocess.PIPE,
@@ -120,10 +123,14 @@ class BotHostProcess:
         if line != "ready":
             raise AssertionError(f"the bot host did not start ({line!r}):\n{self.log_tail()}")
 
-    def send(self, payload: dict[str, Any]) -> None:
-        """Hand the bot one interaction, as its gateway connection would."""
-        self._stdin.write(json.dumps(payload).encode() + b"\n")
+    def send(self, payload: dict[str, Any]) -> float:
+        """Hand the bot one interaction, as its gateway connection would; returns when it was sent
+        (time.monotonic(), the clock the stand-in stamps calls with)."""
+        line = json.dumps(payload).encode() + b"\n"
+        sent_at = time.monotonic()
+        self._stdin.write(line)
         self._stdin.flush()
+        return sent_at
 
     def stop(self, timeout_s: float = 60.0) -> dict[str, Any]:
         """SIGTERM, as an orchestrator stops it; returns its figures (what it delivered, by path)."""
