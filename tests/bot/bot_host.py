@@ -118,6 +118,11 @@ class BotHostProcess:
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]
 
+    def logged_errors(self) -> list[str]:
+        """ERROR and CRITICAL lines and tracebacks the bot logged."""
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [line for line in lines if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback")]
+
     def wait_ready(self, timeout_s: float = 120.0) -> None:
         line = self._read_line(timeout_s)
         if line != "ready":

@@ -98,7 +98,10 @@ async def _started(shared, fake, *, takeover_s: float = 60.0, sweep_s: float = 3
 
 
 def _stop(hosts: list[BotHostProcess]) -> list[dict[str, Any]]:
-    return [host.stop() for host in hosts]
+    figures = [host.stop() for host in hosts]
+    for host in hosts:
+        assert not host.logged_errors(), host.log_tail()
+    return figures
 
 
 async def _create_everywhere(fake: FakeDiscord, hosts: list[BotHostProcess], sessions) -> dict[str, int]:
