@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any, Optional
@@ -104,10 +106,13 @@ def command_label(interaction: discord.Interaction) -> str:
     return command.qualified_name if command is not None else "unknown"
 
 
-class AvatarBot(discord.Client):
+class AvatarBot(discord.AutoShardedClient):
     """The Discord client. It receives its services in the constructor (see discord.py's
     examples/advanced_startup.py); the commands are on its tree from the start, and
-    setup_hook (run at login) installs the translator and starts delivery."""
+    setup_hook (run at login) installs the translator and starts delivery.
+
+    Sharded: AVATARBOT_SHARD_COUNT shards in all (unset: Discord's recommendation), of which this
+    process runs AVATARBOT_SHARD_IDS (unset: all); delivery follows the same split (bot.delivery.routing)."""
 
     def __init__(
         self,
@@ -117,7 +122,13 @@ class AvatarBot(discord.Client):
         sweep_every_s: float = 30.0,
     ) -> None:
         # Slash commands and buttons need no privileged intents; guilds keeps channels resolvable.
-        super().__init__(intents=discord.Intents(guilds=True), application_id=services.settings.discord_application_id)
+        shards = services.settings.shards
+        super().__init__(
+            intents=discord.Intents(guilds=True),
+            application_id=services.settings.discord_application_id,
+            shard_count=shards.count,
+            shard_ids=list(shards.ids) if shards.ids is not None else None,
+        )
         self.services = services
         self.metrics = services.metrics
         self.tree = AvatarTree(self)
@@ -198,7 +209,13 @@ def build_bot(
     )
 
 
-def build_bot_from_settings(settings: Settings, metrics: Optional[BotMetrics] = None) -> AvatarBot:
+def build_bot_from_settings(
+    settings: Settings,
+    metrics: Optional[BotMetrics] = None,
+    *,
+    progress_every_s: float = 2.0,
+    sweep_every_s: float = 30.0,
+) -> AvatarBot:
     """The bot with its database, queue producer, notifier and image store, as configured.
 
     The schema must be at head already (`avatarbot db upgrade`); nothing connects until used.
@@ -213,6 +230,8 @@ def build_bot_from_settings(settings: Settings, metrics: Optional[BotMetrics] = 
         producer=make_producer(settings),
         notifier=make_notifier(settings, session_factory),
         image_store=ImageStore(settings.resolved_image_dir),
+        progress_every_s=progress_every_s,
+        sweep_every_s=sweep_every_s,
     )
 
 
@@ -231,8 +250,33 @@ def run_bot(settings: Settings) -> None:
         engine = make_engine(settings.resolved_database_url)
         checks = [database_check(engine), broker_check(settings)]
         ops_server = OpsServer(registry, checks, settings.metrics_port).start()
+    log.info("bot starting with %s", settings.shards.describe())
     try:
-        bot.run(settings.discord_token.get_secret_value(), log_handler=None)
+        asyncio.run(run_until_stopped(bot, settings.discord_token.get_secret_value()))
     finally:
         if ops_server is not None:
             ops_server.stop()
+
+
+async def run_until_stopped(bot: AvatarBot, token: str) -> None:
+    """Run the bot until it closes; SIGTERM and SIGINT close it cleanly (deliveries under way finish,
+    the gateway sessions are closed), so an orchestrator's stop loses nothing that was claimed."""
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    def stop(name: str) -> None:
+        if not stopping:
+            log.warning("%s received: closing the bot", name)
+            stopping.append(loop.create_task(bot.close(), name="avatarbot-stop"))
+
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for number in signals:
+        loop.add_signal_handler(number, stop, signal.Signals(number).name)
+    try:
+        async with bot:
+            await bot.start(token)
+            if stopping:
+                await asyncio.gather(*stopping, return_exceptions=True)
+    finally:
+        for number in signals:
+            loop.remove_signal_handler(number)
