@@ -13,7 +13,7 @@ import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Any, NoReturn, Optional
 
 from pydantic import ValidationError
 
@@ -135,8 +135,16 @@ def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(f"AVATARBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(_setting_problem(e) for e in exc.errors())
         raise UsageError(f"{PROG}: bad settings: {problems}") from exc
+
+
+def _setting_problem(error: Any) -> str:
+    # A check across several settings (no location) names its variables in its own message.
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:
+        return message
+    return f"AVATARBOT_{'_'.join(map(str, error['loc'])).upper()}: {message}"
 
 
 def _run(args: argparse.Namespace, settings: Settings, specs: Sequence[AvatarSpec], overrides: dict[str, str]) -> int:

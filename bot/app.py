@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any, Optional
@@ -138,10 +140,13 @@ def command_label(interaction: discord.Interaction) -> str:
     return command.qualified_name if command is not None else "unknown"
 
 
-class AvatarBot(discord.Client):
+class AvatarBot(discord.AutoShardedClient):
     """The Discord client. It receives its services in the constructor (see discord.py's
     examples/advanced_startup.py); the commands are on its tree from the start, and
-    setup_hook (run at login) installs the translator and starts delivery."""
+    setup_hook (run at login) installs the translator and starts delivery.
+
+    Sharded: AVATARBOT_SHARD_COUNT shards in all (unset: Discord's recommendation), of which this
+    process runs AVATARBOT_SHARD_IDS (unset: all); delivery follows the same split (bot.delivery.routing)."""
 
     def __init__(
         self,
@@ -151,7 +156,13 @@ class AvatarBot(discord.Client):
         sweep_every_s: float = 30.0,
     ) -> None:
         # Slash commands and buttons need no privileged intents; guilds keeps channels resolvable.
-        super().__init__(intents=discord.Intents(guilds=True), application_id=services.settings.discord_application_id)
+        shards = services.settings.shards
+        super().__init__(
+            intents=discord.Intents(guilds=True),
+            application_id=services.settings.discord_application_id,
+            shard_count=shards.count,
+            shard_ids=list(shards.ids) if shards.ids is not None else None,
+        )
         self.services = services
         self.metrics = services.metrics
         self.tree = AvatarTree(self)
@@ -260,7 +271,12 @@ def build_bot(
 
 
 def build_bot_from_settings(
-    settings: Settings, metrics: Optional[BotMetrics] = None, image_store: Optional[ImageStore] = None
+    settings: Settings,
+    metrics: Optional[BotMetrics] = None,
+    *,
+    image_store: Optional[ImageStore] = None,
+    progress_every_s: float = 2.0,
+    sweep_every_s: float = 30.0,
 ) -> AvatarBot:
     """The bot with its database, queue producer, notifier and image store, as configured.
 
@@ -276,6 +292,8 @@ def build_bot_from_settings(
         producer=make_producer(settings),
         notifier=make_notifier(settings, session_factory),
         image_store=image_store if image_store is not None else make_image_store(settings),
+        progress_every_s=progress_every_s,
+        sweep_every_s=sweep_every_s,
     )
 
 
@@ -289,14 +307,39 @@ def run_bot(settings: Settings) -> None:
     log_redaction.install()  # the entry point has configured logging by now
     registry = CollectorRegistry()
     image_store = make_image_store(settings)
-    bot = build_bot_from_settings(settings, BotMetrics(registry), image_store)
+    bot = build_bot_from_settings(settings, BotMetrics(registry), image_store=image_store)
     ops_server = None
     if settings.metrics_port:
         engine = make_engine(settings.resolved_database_url)
         checks = process_checks(settings, engine, image_store)
         ops_server = OpsServer(registry, checks, settings.metrics_port).start()
+    log.info("bot starting with %s", settings.shards.describe())
     try:
-        bot.run(settings.discord_token.get_secret_value(), log_handler=None)
+        asyncio.run(run_until_stopped(bot, settings.discord_token.get_secret_value()))
     finally:
         if ops_server is not None:
             ops_server.stop()
+
+
+async def run_until_stopped(bot: AvatarBot, token: str) -> None:
+    """Run the bot until it closes; SIGTERM and SIGINT close it cleanly (deliveries under way finish,
+    the gateway sessions are closed), so an orchestrator's stop loses nothing that was claimed."""
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    def stop(name: str) -> None:
+        if not stopping:
+            log.warning("%s received: closing the bot", name)
+            stopping.append(loop.create_task(bot.close(), name="avatarbot-stop"))
+
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for number in signals:
+        loop.add_signal_handler(number, stop, signal.Signals(number).name)
+    try:
+        async with bot:
+            await bot.start(token)
+            if stopping:
+                await asyncio.gather(*stopping, return_exceptions=True)
+    finally:
+        for number in signals:
+            loop.remove_signal_handler(number)

@@ -12,6 +12,8 @@ from typing import Literal, Optional
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.shards import ShardPlan, ShardSettingError, shard_plan
+
 # Weights shipped in the repository; the worker's default backend loads them.
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent.parent / "generator" / "weights" / "chibi"
 
@@ -87,6 +89,13 @@ class Settings(BaseSettings):
     # Discord.
     discord_token: Optional[SecretStr] = None
     discord_application_id: Optional[int] = None
+    # Sharding (core/shards.py): how many shards in all (None: Discord's recommendation) and which of
+    # them this bot process runs ("0,1" or "0-3"; None: all). Several processes share one database.
+    shard_count: Optional[int] = None
+    shard_ids: Optional[str] = None
+    # A finished job whose guild is on another process's shards is left to that process this long
+    # after it finished; then any bot process's sweep delivers it (that process may be down).
+    delivery_takeover_s: float = Field(default=60.0, ge=0.0)
 
     log_level: str = "INFO"
     # "json": one JSON object a line (time, level, logger, message, job_id / interaction_id when known),
@@ -99,6 +108,14 @@ class Settings(BaseSettings):
     def _time_limits(self) -> Settings:
         if self.task_time_limit_s <= self.task_soft_time_limit_s:
             raise ValueError("task_time_limit_s must be larger than task_soft_time_limit_s")
+        return self
+
+    @model_validator(mode="after")
+    def _shards(self) -> Settings:
+        try:
+            shard_plan(self.shard_count, self.shard_ids)
+        except ShardSettingError as exc:
+            raise ValueError(str(exc)) from None
         return self
 
     # -- derived -------------------------------------------------------------
@@ -117,6 +134,11 @@ class Settings(BaseSettings):
     def broker_dir(self) -> Path:
         """Folder of the filesystem transport's messages (embedded default)."""
         return (self.data_dir / "broker").resolve()
+
+    @property
+    def shards(self) -> ShardPlan:
+        """This bot process's shards (checked when the settings were read)."""
+        return shard_plan(self.shard_count, self.shard_ids)
 
     @property
     def uses_redis_broker(self) -> bool:
