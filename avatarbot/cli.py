@@ -18,7 +18,7 @@ from typing import Any, NoReturn, Optional
 from pydantic import ValidationError
 
 from avatarbot.errors import UsageError
-from core.errors import AvatarError, InvalidSpec
+from core.errors import AvatarError, ImageStoreMisconfigured, InvalidSpec
 from core.json_logs import log_formatter
 from core.settings import Settings
 from core.spec import MAX_COUNT, MAX_SEED, AvatarSpec, parse_spec
@@ -119,7 +119,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except UsageError as exc:
         message = str(exc)
         return _fail(message if message.startswith(PROG) else f"{PROG}: {message}", EXIT_USAGE)
-    except InvalidSpec as exc:
+    except (InvalidSpec, ImageStoreMisconfigured) as exc:  # the input or the settings: fix them and rerun
         return _fail(f"{PROG}: {exc}", EXIT_USAGE)
     except AvatarError as exc:
         return _fail(f"{PROG}: {exc}", EXIT_FAILED)

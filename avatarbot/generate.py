@@ -7,7 +7,6 @@ alive) and come back through the notifier, exactly as the bot's do.
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import time
 import uuid
@@ -29,6 +28,7 @@ from core.db.migrate import upgrade
 from core.db.models import FINISHED_STATUSES, Job, JobStatus
 from core.dispatch import dispatch_jobs, make_producer, uses_filesystem_broker
 from core.errors import AvatarError
+from core.image_stores import make_image_store
 from core.images import ImageStore
 from core.notify import make_notifier
 from core.settings import Settings
@@ -75,6 +75,7 @@ def run_generate_command(
 ) -> int:
     """Returns the exit code: 0 when every avatar was made, 1 when some failed."""
     output = OutputFolder.prepare(out)  # before any job exists: a bad folder wastes no render
+    store = make_image_store(settings)  # likewise: a misconfigured store is said before any job
     worker: Optional[LocalWorker] = None
     engine = None
     try:
@@ -94,7 +95,7 @@ def run_generate_command(
         total_s = time.monotonic() - started
         results = _results(session_factory, job_ids)
         if any(r.image_key is not None for r in results):
-            paths = _write(results, ImageStore(settings.resolved_image_dir), output)
+            paths = _write(results, store, output)
         else:
             output.discard()  # a sheet of failures is not a result worth a folder
             paths = {}
@@ -221,7 +222,7 @@ def _write(results: Sequence[JobResult], store: ImageStore, output: OutputFolder
             tiles.append(SheetTile(None, f"{caption} [{result.status}: {result.error or 'no image'}]"))
             continue
         name = f"avatar-{result.job_id}.png"
-        shutil.copyfile(store.path(result.image_key), output.path(name))
+        output.path(name).write_bytes(store.read_bytes(result.image_key))
         staged[result.job_id] = Path(name)
         with Image.open(output.path(name)) as image:
             tiles.append(SheetTile(image.copy(), caption))

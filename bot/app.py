@@ -30,7 +30,7 @@ from bot.gallery.history import HistoryButton
 from bot.i18n import AvatarTranslator
 from bot.moderation import handlers as moderation_handlers
 from bot.moderation.commands import ModerationCommands
-from bot.replies.errors import refusal_reason
+from bot.replies.errors import Refusal, refusal_reason
 from bot.replies.interaction import reply_with_error
 from bot.requests import handlers as request_handlers
 from bot.requests.commands import avatar_commands as request_commands
@@ -39,7 +39,8 @@ from bot.ui.buttons import AvatarButton
 from core.db.engine import make_engine, make_session_factory
 from core.dispatch import make_producer
 from core.errors import AvatarError
-from core.health import broker_check, database_check
+from core.health import process_checks
+from core.image_stores import make_image_store
 from core.images import ImageStore
 from core.notify import make_notifier
 from core.ops_server import OpsServer
@@ -78,6 +79,11 @@ class AvatarTree(app_commands.CommandTree):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         check_interaction(interaction)  # BadOptionValue reaches on_error
+        if interaction.type is discord.InteractionType.autocomplete and not _completes(interaction):
+            # discord.py would log the mismatch as an exception and leave the client waiting: no choices.
+            log.warning("autocomplete asked for an option that has none; answered no choices")
+            await interaction.response.autocomplete([])
+            return False
         return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
@@ -87,10 +93,38 @@ class AvatarTree(app_commands.CommandTree):
         if isinstance(metrics, BotMetrics):
             metrics.handled(command_label(interaction), outcome, reason=reason)
         log.info(
-            "interaction %s %s %s", interaction.id, command_label(interaction), outcome,
+            "interaction %s %s %s",
+            interaction.id,
+            command_label(interaction),
+            outcome,
             extra={"interaction_id": interaction.id, "command": command_label(interaction), "outcome": outcome},
         )
         await reply_with_error(interaction, error)
+
+
+def _completes(interaction: discord.Interaction) -> bool:
+    """Whether the option being typed has an autocomplete handler in the command this bot has (an unknown
+    command is left to the tree, which reports it as outdated)."""
+    command = interaction.command
+    if not isinstance(command, app_commands.Command):
+        return True
+    focused = _focused_option((interaction.data or {}).get("options") or [])
+    return any(
+        parameter.autocomplete and focused in (parameter.name, parameter.display_name)
+        for parameter in command.parameters
+    )
+
+
+def _focused_option(options: list[Any]) -> Optional[str]:
+    for option in options:
+        if not isinstance(option, dict):
+            continue
+        if option.get("focused"):
+            return str(option.get("name"))
+        found = _focused_option(option.get("options") or [])
+        if found is not None:
+            return found
+    return None
 
 
 # Buttons' custom_id prefixes (a metrics label: anything else is "other").
@@ -164,13 +198,42 @@ class AvatarBot(discord.AutoShardedClient):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if self.metrics is not None:
             self.loop.create_task(self.metrics.watch_ack(interaction), name="ack-watch")
+        if interaction.type is discord.InteractionType.component and not self._has_handler(interaction):
+            await self._answer_unknown_component(interaction)
+
+    def _has_handler(self, interaction: discord.Interaction) -> bool:
+        """Whether a registered item takes this component: a dynamic item's template, or a view discord.py
+        keeps for the message (its view store is where it dispatches; it answers nothing that misses)."""
+        data = interaction.data or {}
+        custom_id = str(data.get("custom_id", ""))
+        store = self._connection._view_store
+        if any(pattern.fullmatch(custom_id) for pattern in store._dynamic_items):
+            return True
+        key = (data.get("component_type"), custom_id)
+        message_id = interaction.message.id if interaction.message is not None else None
+        return any(key in store._views.get(entity, {}) for entity in (message_id, None))
+
+    async def _answer_unknown_component(self, interaction: discord.Interaction) -> None:
+        """A button or menu no item takes (from an older version, or forged): say so, once, instead of
+        leaving the user with Discord's "This interaction failed"."""
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        log.warning(
+            "a button or menu nothing handles was used (%r); asked the user to run the command again", custom_id[:100]
+        )
+        if self.metrics is not None:
+            self.metrics.handled(command_label(interaction), "refused", reason="error.component_unknown")
+        await reply_with_error(interaction, Refusal("error.component_unknown"))
 
     async def on_app_command_completion(self, interaction: discord.Interaction, command: Any) -> None:
         if self.metrics is not None:
             self.metrics.handled(command_label(interaction), "ok")
         label = command_label(interaction)
-        log.info("interaction %s %s ok", interaction.id, label,
-                 extra={"interaction_id": interaction.id, "command": label, "outcome": "ok"})
+        log.info(
+            "interaction %s %s ok",
+            interaction.id,
+            label,
+            extra={"interaction_id": interaction.id, "command": label, "outcome": "ok"},
+        )
 
     async def close(self) -> None:
         if self.courier is not None:
@@ -204,15 +267,14 @@ def build_bot(
         button_actions=MappingProxyType(button_actions()),
         metrics=metrics,
     )
-    return AvatarBot(
-        services, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s
-    )
+    return AvatarBot(services, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s)
 
 
 def build_bot_from_settings(
     settings: Settings,
     metrics: Optional[BotMetrics] = None,
     *,
+    image_store: Optional[ImageStore] = None,
     progress_every_s: float = 2.0,
     sweep_every_s: float = 30.0,
 ) -> AvatarBot:
@@ -229,7 +291,7 @@ def build_bot_from_settings(
         session_factory=session_factory,
         producer=make_producer(settings),
         notifier=make_notifier(settings, session_factory),
-        image_store=ImageStore(settings.resolved_image_dir),
+        image_store=image_store if image_store is not None else make_image_store(settings),
         progress_every_s=progress_every_s,
         sweep_every_s=sweep_every_s,
     )
@@ -244,11 +306,12 @@ def run_bot(settings: Settings) -> None:
         )
     log_redaction.install()  # the entry point has configured logging by now
     registry = CollectorRegistry()
-    bot = build_bot_from_settings(settings, BotMetrics(registry))
+    image_store = make_image_store(settings)
+    bot = build_bot_from_settings(settings, BotMetrics(registry), image_store=image_store)
     ops_server = None
     if settings.metrics_port:
         engine = make_engine(settings.resolved_database_url)
-        checks = [database_check(engine), broker_check(settings)]
+        checks = process_checks(settings, engine, image_store)
         ops_server = OpsServer(registry, checks, settings.metrics_port).start()
     log.info("bot starting with %s", settings.shards.describe())
     try:

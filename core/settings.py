@@ -34,8 +34,17 @@ class Settings(BaseSettings):
     # Redis redelivers unacknowledged messages after this many seconds: keep it above the longest render.
     visibility_timeout_s: int = 3 * 3600
 
-    # Images: content-addressed PNGs under this folder (default data_dir/images).
+    # Images: "local" keeps content-addressed PNGs under image_dir (default data_dir/images);
+    # "s3" keeps them in an S3-compatible bucket, so bot and workers may run on different hosts.
+    image_backend: Literal["local", "s3"] = "local"
     image_dir: Optional[Path] = None
+    s3_bucket: Optional[str] = None
+    s3_endpoint_url: Optional[str] = None  # None: AWS S3; e.g. http://minio:9000 for MinIO
+    s3_region: Optional[str] = None  # None: us-east-1
+    s3_prefix: str = ""  # objects are <prefix>/ab/cd/<key>.png
+    # None: boto3's own chain (AWS_* variables, ~/.aws, an instance role).
+    s3_access_key_id: Optional[SecretStr] = None
+    s3_secret_access_key: Optional[SecretStr] = None
 
     # Generator backend of this worker, and where its weights are.
     backend: Literal["builtin", "stable-diffusion"] = "builtin"

@@ -28,14 +28,13 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from celery.exceptions import SoftTimeLimitExceeded
-from PIL import Image
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core.db import repositories as repo
 from core.db.models import Job
 from core.db.repositories.leases import hold_jobs
-from core.errors import AvatarError, GenerationFailed, TransientGenerationError
+from core.errors import AvatarError, GenerationFailed, ImageStoreUnavailable, NotFound, TransientGenerationError
 from core.spec import AvatarSpec, parse_spec
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest, RenderResult
 from generator.context import WorkerContext
@@ -48,7 +47,8 @@ log = logging.getLogger(__name__)
 Requeue = Callable[[Sequence[int], float], None]
 
 # Errors worth another attempt: the model said so, or the database connection dropped.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (TransientGenerationError, OperationalError)
+# An image store that cannot be reached (an S3 endpoint down) is an outage too: the job waits for it.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (TransientGenerationError, OperationalError, ImageStoreUnavailable)
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,9 @@ def _render_claimed(
             settings.task_soft_time_limit_s,
             settings.task_time_limit_s,
             on_hard_limit=lambda: _fail_jobs(
-                context, jobs, f"the render took longer than the hard limit of {settings.task_time_limit_s} s",
+                context,
+                jobs,
+                f"the render took longer than the hard limit of {settings.task_time_limit_s} s",
                 outcome,
             ),
         ):
@@ -170,6 +172,8 @@ def _prepare(
     for job in jobs:
         try:
             requests.append(_render_request(context, job))
+        except ImageStoreUnavailable:
+            raise  # every job of the batch waits for the store, not this one alone
         except AvatarError as exc:
             _fail_jobs(context, [job], str(exc), outcome)
             continue
@@ -208,9 +212,10 @@ def _render_request(context: WorkerContext, job: ClaimedJob) -> RenderRequest:
             return RenderRequest(spec=job.spec, seed=job.seed, kind="create")
         key = _param(params, "source_image_key", str, job)
         try:
-            with Image.open(context.image_store.path(key)) as picture:
-                init_image = picture.convert("RGB")
-        except OSError as exc:
+            init_image = context.image_store.open(key).convert("RGB")
+        except ImageStoreUnavailable:
+            raise
+        except (OSError, NotFound) as exc:
             raise GenerationFailed(f"photo job {job.id}: the uploaded picture {key[:12]}… cannot be read") from exc
         return RenderRequest(
             spec=job.spec,
@@ -411,8 +416,9 @@ def _publish(context: WorkerContext, job_id: int, status: str) -> None:
     try:
         context.notifier.publish(job_id, status)
     except OUTAGE_ERRORS as exc:  # the job is committed; the bot's sweep finds it in the database
-        log.warning("could not publish the notification for job %s (%s); the bot's sweep delivers it", job_id,
-                    outage_line(exc))
+        log.warning(
+            "could not publish the notification for job %s (%s); the bot's sweep delivers it", job_id, outage_line(exc)
+        )
     except Exception:  # the job is committed; a lost notification must not fail the task
         log.exception("could not publish the notification for job %s", job_id)
 

@@ -16,6 +16,7 @@ from typing import Any
 import discord
 
 from bot import i18n
+from bot.common.option_check import check_ids
 from bot.common.permissions import require_guild_permission
 from bot.common.services import BotServices
 from bot.replies.errors import not_configured
@@ -70,6 +71,7 @@ class AvatarButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            check_ids(interaction)
             if self.action in MODERATOR_ACTIONS:
                 require_guild_permission(interaction, "manage_messages")
             services = services_of(interaction)

@@ -15,7 +15,7 @@ import discord
 
 from bot import i18n
 from core.db.models import Job
-from core.errors import InvalidSpec
+from core.errors import InvalidSpec, NotFound
 from core.images import ImageStore
 from core.spec import parse_spec
 
@@ -61,8 +61,11 @@ class AvatarCard:
 def card_of(avatar: Job, store: Optional[ImageStore] = None) -> AvatarCard:
     """A snapshot of a row, with its picture read from the store when there is one (and a store)."""
     png = None
-    if store is not None and avatar.image_key is not None and store.exists(avatar.image_key):
-        png = store.read_bytes(avatar.image_key)
+    if store is not None and avatar.image_key is not None:
+        try:  # one request to an object store, not a lookup and then a read
+            png = store.read_bytes(avatar.image_key)
+        except NotFound:
+            png = None
     return AvatarCard(
         id=avatar.id,
         owner_id=avatar.owner_id,

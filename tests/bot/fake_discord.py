@@ -446,8 +446,8 @@ def feed(bot: discord.Client, payload: dict[str, Any]) -> None:
     bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
 
 
-# Names discord.py gives the tasks that run command and component handlers.
-_HANDLER_TASKS = ("CommandTree-invoker", "discord-ui-")
+# Names discord.py gives the tasks that run command and component handlers (and the bot's on_interaction).
+_HANDLER_TASKS = ("CommandTree-invoker", "discord-ui-", "discord.py: on_interaction")
 
 
 async def settle(timeout: float = 5.0) -> None:

@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.engine import make_engine, make_session_factory
 from core.db.models import Job
-from core.images import ImageStore
+from core.image_stores import make_image_store
 from core.notify import RedisNotifier
+from core.settings import Settings
 from core.shards import shard_of
 from tests.bot.bot_host import BotHostProcess
 from tests.bot.fake_discord import MEMBER_ID, FakeDiscord, command
@@ -68,7 +69,7 @@ def shared(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[dict[s
     yield {
         "env": env,
         "sessions": make_session_factory(engine),
-        "images": ImageStore(tmp_path / "images"),
+        "images": make_image_store(Settings(image_dir=tmp_path / "images")),
         "redis": redis,
         "dir": tmp_path,
     }
