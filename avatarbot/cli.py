@@ -1,4 +1,4 @@
-"""The `avatarbot` command: generate, photo, worker, bot, db upgrade, reconcile.
+"""The `avatarbot` command: generate, photo, export, animate, worker, bot, db upgrade, reconcile.
 
 Settings are built once in main() and passed down. This is an edge: an
 AvatarError shows its own sentence; bad input exits 2 with one line; anything
@@ -18,7 +18,7 @@ from typing import Any, NoReturn, Optional
 from pydantic import ValidationError
 
 from avatarbot.errors import UsageError
-from core.errors import AvatarError, ImageStoreMisconfigured, InvalidSpec
+from core.errors import AvatarError, ImageStoreMisconfigured, InvalidAnimation, InvalidExport, InvalidSpec
 from core.json_logs import log_formatter
 from core.settings import Settings
 from core.spec import MAX_COUNT, MAX_SEED, AvatarSpec, parse_spec
@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _add_photo_parser(commands)
+    _add_export_parser(commands)
+    _add_animate_parser(commands)
     commands.add_parser("worker", help="run a worker for the configured backend's queue (solo pool)")
     commands.add_parser("bot", help="run the Discord bot (needs AVATARBOT_DISCORD_TOKEN)")
     db_parser = commands.add_parser("db", help="database maintenance")
@@ -84,6 +86,48 @@ def _add_photo_parser(commands: argparse._SubParsersAction) -> None:
     photo.add_argument("--seed", metavar="N", help=f"whole number 0..{MAX_SEED} (random when left out)")
     photo.add_argument("--out", metavar="DIR", type=Path, default=Path("out"), help="output folder (default out/)")
     photo.add_argument("--timeout", metavar="SECONDS", type=float, default=900.0, help="give up waiting after this")
+
+
+def _add_export_parser(commands: argparse._SubParsersAction) -> None:
+    from core.export.options import FRAMES, SHAPES, SIZES
+
+    export = commands.add_parser(
+        "export", help="a profile-ready file from an avatar PNG: transparent, round, framed, up to 1024 px"
+    )
+    export.add_argument("image", metavar="IMAGE", type=Path, help="an avatar PNG (from generate, or saved)")
+    export.add_argument("--transparent", action="store_true", help="cut the character out of its background")
+    export.add_argument("--shape", metavar="SHAPE", help=f"one of: {', '.join(SHAPES)} (default square)")
+    export.add_argument("--frame", metavar="NAME", help=f"one of: {', '.join(FRAMES)} (default none)")
+    export.add_argument("--size", metavar="PX", help=f"one of: {', '.join(map(str, SIZES))} (default 256)")
+    export.add_argument("--webp", action="store_true", help="write WebP instead of PNG")
+    export.add_argument("--out", metavar="DIR", type=Path, default=Path("out"), help="output folder (default out/)")
+
+
+def _add_animate_parser(commands: argparse._SubParsersAction) -> None:
+    from core.export.animation import MOTIONS
+
+    animate = commands.add_parser(
+        "animate", help="a short looping animation of an avatar PNG, drawn by a worker: APNG, WebP and sticker"
+    )
+    animate.add_argument("image", metavar="IMAGE", type=Path, help="an avatar PNG made by avatarbot or the bot")
+    animate.add_argument("--motion", metavar="MOTION", default=MOTIONS[0], help=f"one of: {', '.join(MOTIONS)}")
+    animate.add_argument("--out", metavar="DIR", type=Path, default=Path("out"), help="output folder (default out/)")
+    animate.add_argument("--timeout", metavar="SECONDS", type=float, default=900.0, help="give up waiting after this")
+
+
+def export_options(args: argparse.Namespace):  # -> ExportOptions (imported lazily: the CLI starts fast)
+    """The options given with `export`, checked now (InvalidExport) so bad input writes nothing."""
+    from core.export import parse_export_options
+
+    return parse_export_options(
+        {
+            "background": "transparent" if args.transparent else None,
+            "shape": args.shape,
+            "frame": args.frame,
+            "size": args.size,
+            "format": "webp" if args.webp else None,
+        }
+    )
 
 
 def photo_overrides(args: argparse.Namespace) -> dict[str, str]:
@@ -114,12 +158,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # Input is checked before anything is written (logs included).
         specs = specs_from_args(args) if args.command == "generate" else []
         overrides = photo_overrides(args) if args.command == "photo" else {}
+        if args.command == "export":
+            args.export_options = export_options(args)
+        if args.command == "animate":
+            from avatarbot.animate import check_animation_request
+
+            check_animation_request(args.image, args.motion)
         _configure_logging(settings, args.command)
         return _run(args, settings, specs, overrides)
     except UsageError as exc:
         message = str(exc)
         return _fail(message if message.startswith(PROG) else f"{PROG}: {message}", EXIT_USAGE)
-    except (InvalidSpec, ImageStoreMisconfigured) as exc:  # the input or the settings: fix them and rerun
+    except (InvalidSpec, InvalidExport, InvalidAnimation, ImageStoreMisconfigured) as exc:
         return _fail(f"{PROG}: {exc}", EXIT_USAGE)
     except AvatarError as exc:
         return _fail(f"{PROG}: {exc}", EXIT_FAILED)
@@ -156,6 +206,17 @@ def _run(args: argparse.Namespace, settings: Settings, specs: Sequence[AvatarSpe
         from avatarbot.photo import run_photo_command
 
         return run_photo_command(settings, args.paths, overrides, args.out, timeout_s=args.timeout, stdout=sys.stdout)
+    if args.command == "export":
+        from avatarbot.export import run_export_command
+        from core.export.learned_matte import default_matter
+
+        return run_export_command(args.image, args.export_options, args.out, matter=default_matter(), stdout=sys.stdout)
+    if args.command == "animate":
+        from avatarbot.animate import run_animate_command
+
+        return run_animate_command(
+            settings, args.image, args.motion, args.out, timeout_s=args.timeout, stdout=sys.stdout
+        )
     if args.command == "worker":
         from generator.worker import run_worker
 

@@ -23,6 +23,8 @@ from bot.common.option_check import check_interaction
 from bot.common.services import BotServices, ButtonAction
 from bot.delivery.courier import Courier
 from bot.delivery.store import DeliveryStore
+from bot.export import handlers as export_handlers
+from bot.export.commands import export_commands
 from bot.gallery import handlers as gallery_handlers
 from bot.gallery.commands import avatar_commands as gallery_commands
 from bot.gallery.forget_me import ForgetMeButton
@@ -39,6 +41,7 @@ from bot.ui.buttons import AvatarButton
 from core.db.engine import make_engine, make_session_factory
 from core.dispatch import make_producer
 from core.errors import AvatarError
+from core.export.learned_matte import default_matter
 from core.health import process_checks
 from core.image_stores import make_image_store
 from core.images import ImageStore
@@ -60,14 +63,20 @@ DYNAMIC_ITEMS = (AvatarButton, ForgetMeButton, HistoryButton, ReadingChoice)
 
 def button_actions() -> dict[str, ButtonAction]:
     """What each button under an avatar does, from the feature it belongs to."""
-    return {**request_handlers.BUTTON_ACTIONS, **gallery_handlers.BUTTON_ACTIONS, **moderation_handlers.BUTTON_ACTIONS}
+    return {
+        **request_handlers.BUTTON_ACTIONS,
+        **gallery_handlers.BUTTON_ACTIONS,
+        **moderation_handlers.BUTTON_ACTIONS,
+        **export_handlers.BUTTON_ACTIONS,
+    }
 
 
 def add_commands(tree: app_commands.CommandTree, services: BotServices) -> None:
     """Put every command group on `tree` (global commands; nothing is sent until a sync): /avatar
-    holds the requests' and the gallery's commands; /avatar-mod and /avatar-admin are their features' own."""
+    holds the requests', the gallery's and the exports' commands; /avatar-mod and /avatar-admin are their
+    features' own."""
     avatar = app_commands.Group(name=locale_str("avatar"), description=locale_str("Make cute chibi avatars"))
-    for command in (*request_commands(services), *gallery_commands(services)):
+    for command in (*request_commands(services), *gallery_commands(services), *export_commands(services)):
         avatar.add_command(command)
     tree.add_command(avatar)
     tree.add_command(ModerationCommands(services))
@@ -266,6 +275,7 @@ def build_bot(
         photo_reader=PhotoReader(),
         button_actions=MappingProxyType(button_actions()),
         metrics=metrics,
+        matter=default_matter(),
     )
     return AvatarBot(services, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s)
 

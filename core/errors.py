@@ -49,3 +49,11 @@ class ImageStoreUnavailable(AvatarError, ConnectionError):
 
 class ImageStoreMisconfigured(AvatarError, ValueError):
     """The settings do not describe a usable image store (e.g. the S3 backend without a bucket)."""
+
+
+class InvalidExport(AvatarError, ValueError):
+    """An export cannot be made as asked (unknown frame or shape, size out of range, unreadable picture)."""
+
+
+class InvalidAnimation(AvatarError, ValueError):
+    """An animation cannot be made as asked (unknown motion, an expression the style cannot draw)."""

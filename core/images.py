@@ -111,6 +111,13 @@ def encode_png(image: Image.Image, metadata: Mapping[str, Any], *, ai_generated:
     """PNG bytes of `image` with `metadata` (and the store's own markers) as text chunks."""
     if image.mode not in _PNG_MODES:
         image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=png_info(metadata, ai_generated=ai_generated))
+    return buffer.getvalue()
+
+
+def png_info(metadata: Mapping[str, Any], *, ai_generated: bool = True) -> PngImagePlugin.PngInfo:
+    """The text chunks of a stored picture: `metadata` and the store's own markers."""
     info = PngImagePlugin.PngInfo()
     for name, value in metadata.items():
         if name in (AI_GENERATED_KEY, "Software"):
@@ -120,6 +127,4 @@ def encode_png(image: Image.Image, metadata: Mapping[str, Any], *, ai_generated:
     if ai_generated:
         info.add_text(AI_GENERATED_KEY, "true")
     info.add_text("Software", SOFTWARE)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", pnginfo=info)
-    return buffer.getvalue()
+    return info

@@ -15,6 +15,9 @@ How a job row becomes a RenderRequest (the contract with whoever creates jobs):
   picture in the image store, drawn image-to-image with the spec in the prompt and
   `params.strength` when chosen. The upload is deleted as soon as the job is done or has
   failed for good (never kept with the avatar); a retry keeps it for the next attempt.
+- animation: `spec`/`seed` are the avatar's; `params.motion` (blink, smile, bounce). The job is
+  drawn as several "frame" requests in the same batch (core.export.animation plans them), and its
+  picture is one looping animated PNG.
 A parameter the job leaves out gets the backend's own default (RenderRequest).
 """
 
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from celery.exceptions import SoftTimeLimitExceeded
+from PIL import Image
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -36,6 +40,7 @@ from core.db.models import Job
 from core.db.repositories.leases import hold_jobs
 from core.errors import AvatarError, GenerationFailed, ImageStoreUnavailable, NotFound, TransientGenerationError
 from core.spec import AvatarSpec, parse_spec
+from generator.animation import animation_png, animation_requests
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest, RenderResult
 from generator.context import WorkerContext
 from generator.outages import OUTAGE_ERRORS, outage_line
@@ -166,12 +171,19 @@ def _render_claimed(
 def _prepare(
     context: WorkerContext, jobs: Sequence[ClaimedJob], outcome: GenerateOutcome
 ) -> tuple[list[ClaimedJob], list[RenderRequest]]:
-    """Build each job's request; a job that cannot be rendered fails alone, the rest go on."""
+    """Build each job's requests (an animation has several); a job that cannot be rendered fails
+    alone, the rest go on."""
     ready: list[ClaimedJob] = []
     requests: list[RenderRequest] = []
     for job in jobs:
         try:
-            requests.append(_render_request(context, job))
+            if job.kind == "animation":
+                frames = animation_requests(job.spec, job.seed, _motion(job))
+                if any(r.kind not in context.backend().kinds for r in frames):
+                    raise GenerationFailed(f"the {context.settings.backend} model cannot draw animations")
+                requests.extend(frames)
+            else:
+                requests.append(_render_request(context, job))
         except ImageStoreUnavailable:
             raise  # every job of the batch waits for the store, not this one alone
         except AvatarError as exc:
@@ -179,6 +191,10 @@ def _prepare(
             continue
         ready.append(job)
     return ready, requests
+
+
+def _motion(job: ClaimedJob) -> str:
+    return str(_param(job.params, "motion", str, job))
 
 
 def _render_request(context: WorkerContext, job: ClaimedJob) -> RenderRequest:
@@ -249,8 +265,7 @@ def _finish(
     result: RenderResult,
     outcome: GenerateOutcome,
 ) -> None:
-    if len(result.images) != len(jobs):
-        raise GenerationFailed(f"the generator returned {len(result.images)} images for {len(jobs)} requests")
+    pictures = _per_job(jobs, result)
     finished: list[tuple[int, str]] = []
     written: list[str] = []
     try:
@@ -258,10 +273,15 @@ def _finish(
             # Checked and locked in the transaction that records the results: a job deleted
             # meanwhile gets no file, and a deletion waits for this commit (then sees the key).
             held = {job.id for job in _still_ours(context, session, jobs)}
-            for job, image, flagged in zip(jobs, result.images, result.flagged, strict=True):
+            for job, (images, flagged) in zip(jobs, pictures, strict=True):
                 if job.id not in held:
                     continue
-                key = context.image_store.put_image(image, _metadata(job, backend))
+                if job.kind == "animation":
+                    key = context.image_store.put_bytes(
+                        animation_png(images, job.spec, _motion(job), _metadata(job, backend))
+                    )
+                else:
+                    key = context.image_store.put_image(images[0], _metadata(job, backend))
                 written.append(key)
                 row = repo.mark_done(
                     session, job.id, image_key=key, model_version=backend.model_version, flagged=flagged
@@ -278,6 +298,19 @@ def _finish(
         _publish(context, job_id, status)
         outcome.done.append(job_id)
         _record(context, job_id, kinds[job_id], status)
+
+
+def _per_job(jobs: Sequence[ClaimedJob], result: RenderResult) -> list[tuple[list[Image.Image], bool]]:
+    """The images of each job (an animation's drawings, in order) and whether any was flagged."""
+    counts = [len(animation_requests(job.spec, job.seed, _motion(job))) if job.kind == "animation" else 1
+              for job in jobs]
+    if len(result.images) != sum(counts):
+        raise GenerationFailed(f"the generator returned {len(result.images)} images for {sum(counts)} requests")
+    grouped, start = [], 0
+    for count in counts:
+        grouped.append((list(result.images[start : start + count]), any(result.flagged[start : start + count])))
+        start += count
+    return grouped
 
 
 def _metadata(job: ClaimedJob, backend: GeneratorBackend) -> dict[str, str]:

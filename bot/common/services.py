@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from bot.common.metrics import BotMetrics
 from bot.common.reply_guard import ReplyGuard
+from core.export.compose import Matter
+from core.export.matte import classical_matte
 from core.images import ImageStore
 from core.settings import Settings
 from photo import PhotoReader
@@ -44,6 +46,8 @@ class BotServices:
     reply_guard: ReplyGuard = field(default_factory=ReplyGuard)
     button_actions: Mapping[str, ButtonAction] = field(default_factory=lambda: MappingProxyType({}))
     metrics: Optional[BotMetrics] = None  # None: no metrics (offline tools, most tests)
+    # Cuts the character out for transparent exports (core.export; the entry point picks the best one).
+    matter: Matter = classical_matte
 
     @property
     def backend_uses_text(self) -> bool:

@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 import discord
 
-from bot.ui.cards import AvatarCard, avatar_file
+from bot.ui.cards import AvatarCard, avatar_files
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,8 @@ class Outgoing:
 
     def files(self) -> list[discord.File]:
         files = []
-        if self.card is not None and (picture := avatar_file(self.card)) is not None:
-            files.append(picture)
+        if self.card is not None:
+            files.extend(avatar_files(self.card))
         files.extend(discord.File(io.BytesIO(data), filename=name) for name, data in self.extra_files)
         return files
 

@@ -34,6 +34,7 @@ def summary_text(
     parent_id: Optional[int] = None,
     other_id: Optional[int] = None,
     strength: Optional[float] = None,
+    motion: Optional[str] = None,
 ) -> str:
     """The first line: what this request makes."""
     described = i18n.describe_spec(spec, locale) if spec is not None else ""
@@ -47,6 +48,8 @@ def summary_text(
         return i18n.text(locale, "summary.variation", parent=parent_id, strength=f"{strength:.2f}")
     if kind == "mix":
         return i18n.text(locale, "summary.mix", a=parent_id, b=other_id)
+    if kind == "animation":
+        return i18n.text(locale, "summary.animation", parent=parent_id, motion=i18n.choice_label(locale, motion or ""))
     raise ValueError(f"unknown job kind {kind!r}")
 
 

@@ -148,7 +148,7 @@ class DeliveryStore:
             )
             session.commit()
             session.refresh(job)
-            card = card_of(job, self.image_store if action in ("deliver", "hold") else None)
+            card = card_of(job, self.image_store if action in ("deliver", "hold") else None, animation_files=True)
             return Handling(
                 action=action,
                 card=card,

@@ -12,7 +12,7 @@ from bot.common.services import BotServices
 from bot.gallery.service import HIDDEN_STATES, gallery_of
 from bot.replies.interaction import answer, defer_thinking
 from bot.ui.buttons import result_view
-from bot.ui.cards import AvatarCard, avatar_embed, avatar_file, png_file
+from bot.ui.cards import AvatarCard, avatar_embed, avatar_files, png_file
 from core.vocabulary import VOCABULARY
 
 
@@ -25,7 +25,7 @@ async def show(interaction: discord.Interaction, services: BotServices, avatar_i
 
 async def _show_card(interaction: discord.Interaction, card: AvatarCard) -> None:
     locale = interaction.locale
-    files = [f for f in [avatar_file(card)] if f is not None]
+    files = avatar_files(card)
     note = None
     if card.review_state in HIDDEN_STATES:
         note = i18n.text(locale, f"show.{card.review_state}", id=card.id)

@@ -97,7 +97,7 @@ class Gallery:
                 raise NotFound(f"avatar #{avatar_id} does not exist or is not yours")
             if avatar.image_key is None:
                 raise Refusal("error.no_picture", id=avatar_id)
-            return card_of(avatar, self.image_store)
+            return card_of(avatar, self.image_store, animation_files=True)
 
     def favourite(self, user_id: int, avatar_id: int) -> bool:
         """Save it; False when it was saved already."""

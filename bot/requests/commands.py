@@ -1,4 +1,4 @@
-"""The requests' slash commands, under /avatar: create, reroll, vary, mix, photo.
+"""The requests' slash commands, under /avatar: create, reroll, vary, mix, photo, animate.
 
 Each handler first checks its options (a mistake gets an ephemeral message at once), then
 defers inside Discord's 3-second window and does the slow work in a thread (bot.requests.handlers).
@@ -10,12 +10,13 @@ from typing import Any, Optional
 
 import discord
 from discord import app_commands
-from discord.app_commands import locale_str
+from discord.app_commands import Choice, locale_str
 
 from bot.common.services import BotServices
 from bot.replies.errors import Refusal
 from bot.requests import handlers
 from bot.requests.create_command import build_create_command, build_photo_command
+from core.export.animation import MOTIONS
 from core.uploads import MAX_UPLOAD_BYTES, MIB
 
 MIN_STRENGTH = 0.05
@@ -53,6 +54,14 @@ def avatar_commands(services: BotServices) -> list[app_commands.Command[Any, ...
             raise Refusal("error.mix_same")
         await handlers.mix(interaction, services, a, b)
 
+    @app_commands.command(
+        name=locale_str("animate"), description=locale_str("A short looping animation of your avatar")
+    )
+    @app_commands.describe(avatar=locale_str("Avatar id"), motion=locale_str("How it moves (default: blink)"))
+    @app_commands.choices(motion=[Choice(name=locale_str(m), value=m) for m in MOTIONS])
+    async def animate(interaction: discord.Interaction, avatar: AvatarId, motion: Optional[str] = None) -> None:
+        await handlers.animate(interaction, services, avatar, motion or MOTIONS[0])
+
     async def photo(interaction: discord.Interaction, image: discord.Attachment, options: dict[str, Any]) -> None:
         content_type = (image.content_type or "").split(";")[0].strip().lower()
         if content_type not in PHOTO_TYPES or image.size > MAX_UPLOAD_BYTES:
@@ -65,6 +74,7 @@ def avatar_commands(services: BotServices) -> list[app_commands.Command[Any, ...
         vary,
         mix,
         build_photo_command(photo),
+        animate,
     ]
 
 

@@ -83,6 +83,18 @@ async def mix(interaction: discord.Interaction, services: BotServices, first_id:
     )
 
 
+async def animate(interaction: discord.Interaction, services: BotServices, avatar_id: int, motion: str) -> None:
+    """/avatar animate: a looping animation of one of your avatars, queued like any other job."""
+    studio = studio_of(services)
+    who = requester(interaction)
+    await submit_request(
+        interaction,
+        services,
+        lambda ticket, rid: studio.animate(who, avatar_id, motion, reply=ticket, request_id=rid),
+        ephemeral=False,
+    )
+
+
 async def photo(
     interaction: discord.Interaction, services: BotServices, image: discord.Attachment, options: dict[str, Any]
 ) -> None:

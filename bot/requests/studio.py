@@ -1,4 +1,4 @@
-"""The requests' database and queue work: create, re-roll, vary, mix, photo. Synchronous (SQLAlchemy
+"""The requests' database and queue work: create, re-roll, vary, mix, photo, animate. Synchronous (SQLAlchemy
 sessions, Celery's producer): handlers run it with `asyncio.to_thread` so the event loop never
 blocks.
 
@@ -36,7 +36,8 @@ from core.db.repositories import (
     update_reply,
 )
 from core.dispatch import dispatch_jobs
-from core.errors import BrokerUnavailable
+from core.errors import BrokerUnavailable, InvalidAnimation
+from core.export.animation import ANIMATABLE_KINDS, check_motion
 from core.images import ImageStore
 from core.settings import Settings
 from core.spec import AvatarSpec, random_seed, seeds_for
@@ -226,6 +227,34 @@ class Studio:
             return self._submit(
                 session, who, plan, now=now, reply=reply, request_id=request_id, extra_params=keep_upload
             )
+
+    def animate(
+        self, who: Requester, avatar_id: int, motion: str, *, reply: Optional[ReplyTicket] = None,
+        request_id: Optional[str] = None, now: Optional[datetime] = None,
+    ) -> Queued:
+        """A looping animation of one of the requester's own avatars: its spec and seed, the motion
+        in the job's params; the worker draws the frames (core.export.animation plans them)."""
+        with self.session_factory() as session:
+            source = source_avatar(session, avatar_id, who.owner_id)
+            if source.owner_id != who.owner_id:
+                raise Refusal("animate.not_yours", id=avatar_id)
+            if str(source.kind) not in ANIMATABLE_KINDS:
+                raise Refusal("animate.kind", id=avatar_id)
+            spec = source.avatar_spec.replace(count=1)
+            try:
+                check_motion(motion, spec)
+            except InvalidAnimation as exc:
+                raise Refusal("animate.cannot", id=avatar_id, detail=str(exc)) from exc
+            plan = _JobPlan(
+                spec=spec,
+                seeds=[int(source.seed)],
+                kind="animation",
+                parent_id=source.id,
+                params={"motion": motion},
+                private_source=source.visibility == "private",
+                summary=lambda locale: summary_text(locale, "animation", parent_id=source.id, motion=motion),
+            )
+            return self._submit(session, who, plan, now=now, reply=reply, request_id=request_id)
 
     def reading_of(self, who: Requester, avatar_id: int) -> tuple[AvatarSpec, dict[str, str]]:
         """A photo avatar's spec and what was read from its photo, for "Edit what was read"."""

@@ -4,7 +4,7 @@ and the avatar id.
 They are discord.py dynamic items: the bot registers the class once, and any button whose
 custom_id matches the template is rebuilt from it, whatever message it is on and however old.
 What a press does belongs to its feature (requests: reroll, vary; gallery: save, delete;
-moderation: report, approve, reject), which bot.app hands to the buttons as
+moderation: report, approve, reject; export: export), which bot.app hands to the buttons as
 `BotServices.button_actions`; everything else a press needs comes from the database.
 """
 
@@ -25,7 +25,7 @@ from bot.replies.interaction import reply_with_error
 # Discord's limit on a custom_id.
 MAX_CUSTOM_ID = 100
 
-RESULT_ACTIONS = ("reroll", "vary", "save", "delete", "report")
+RESULT_ACTIONS = ("reroll", "vary", "save", "delete", "report", "export")
 # Under an avatar made from a photo: change what was read without uploading again (requests).
 PHOTO_ACTIONS = ("edit",)
 MODERATOR_ACTIONS = ("approve", "reject")
@@ -35,6 +35,7 @@ _STYLES = {
     "save": discord.ButtonStyle.success,
     "delete": discord.ButtonStyle.danger,
     "report": discord.ButtonStyle.secondary,
+    "export": discord.ButtonStyle.secondary,
     "edit": discord.ButtonStyle.secondary,
     "approve": discord.ButtonStyle.success,
     "reject": discord.ButtonStyle.danger,
@@ -51,7 +52,7 @@ def services_of(interaction: discord.Interaction) -> BotServices:
 
 class AvatarButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"avatar:(?P<action>reroll|vary|save|delete|report|edit|approve|reject):(?P<avatar_id>[0-9]{1,20})",
+    template=r"avatar:(?P<action>reroll|vary|save|delete|report|edit|export|approve|reject):(?P<avatar_id>[0-9]{1,20})",
 ):
     """A button under a result: re-roll, vary, save, delete (owner), report, edit what was read (a photo
     avatar); approve/reject (moderators)."""

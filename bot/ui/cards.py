@@ -16,6 +16,7 @@ import discord
 from bot import i18n
 from core.db.models import Job
 from core.errors import InvalidSpec, NotFound
+from core.export.encode import encode_animated_webp, encode_sticker, read_animation
 from core.images import ImageStore
 from core.spec import parse_spec
 
@@ -48,6 +49,9 @@ class AvatarCard:
     # What was read from the photo of a photo avatar ({"read": ..., "confidence": ...}); never pixels.
     photo_reading: Optional[dict[str, Any]] = None
     png: Optional[bytes] = field(default=None, repr=False)
+    # An animation's inline animated WebP and its sticker-sized APNG (made from the stored APNG).
+    animation_webp: Optional[bytes] = field(default=None, repr=False)
+    sticker: Optional[bytes] = field(default=None, repr=False)
 
     @property
     def private(self) -> bool:
@@ -55,17 +59,21 @@ class AvatarCard:
 
     @property
     def filename(self) -> str:
-        return f"avatar-{self.id}.png"
+        return f"avatar-{self.id}.webp" if self.animation_webp is not None else f"avatar-{self.id}.png"
 
 
-def card_of(avatar: Job, store: Optional[ImageStore] = None) -> AvatarCard:
-    """A snapshot of a row, with its picture read from the store when there is one (and a store)."""
-    png = None
+def card_of(avatar: Job, store: Optional[ImageStore] = None, *, animation_files: bool = False) -> AvatarCard:
+    """A snapshot of a row, with its picture read from the store when there is one (and a store);
+    `animation_files`: an animation's WebP and sticker too (to send it; a sheet needs only the APNG)."""
+    png = webp = sticker = None
     if store is not None and avatar.image_key is not None:
         try:  # one request to an object store, not a lookup and then a read
             png = store.read_bytes(avatar.image_key)
         except NotFound:
             png = None
+        if png is not None and animation_files and avatar.kind == "animation":
+            frames, durations = read_animation(png)
+            webp, sticker = encode_animated_webp(frames, durations), encode_sticker(frames, durations)
     return AvatarCard(
         id=avatar.id,
         owner_id=avatar.owner_id,
@@ -87,6 +95,8 @@ def card_of(avatar: Job, store: Optional[ImageStore] = None) -> AvatarCard:
         review_message_id=avatar.review_message_id,
         photo_reading=dict(avatar.photo_reading) if avatar.photo_reading is not None else None,
         png=png,
+        animation_webp=webp,
+        sticker=sticker,
     )
 
 
@@ -125,10 +135,20 @@ def read_from_photo(card: AvatarCard, locale: Locale) -> str:
 
 
 def avatar_file(card: AvatarCard) -> Optional[discord.File]:
-    """A fresh File for the picture (a File can be sent once; build one per attempt)."""
+    """A fresh File for the picture (a File can be sent once; build one per attempt); an animation's
+    is its animated WebP, which Discord plays inline."""
     if card.png is None:
         return None
-    return discord.File(io.BytesIO(card.png), filename=card.filename, description=f"avatar {card.id}")
+    data = card.animation_webp if card.animation_webp is not None else card.png
+    return discord.File(io.BytesIO(data), filename=card.filename, description=f"avatar {card.id}")
+
+
+def avatar_files(card: AvatarCard) -> list[discord.File]:
+    """The picture, and for an animation also the APNG sized for a server sticker (320 px, 512 KiB)."""
+    files = [f for f in [avatar_file(card)] if f is not None]
+    if card.sticker is not None:
+        files.append(discord.File(io.BytesIO(card.sticker), filename=f"avatar-{card.id}-sticker.png"))
+    return files
 
 
 def png_file(data: bytes, filename: str) -> discord.File:

@@ -11,7 +11,7 @@ from PIL import Image
 from core.errors import GenerationFailed
 from core.spec import AvatarSpec
 
-RenderKind = Literal["create", "reroll", "variation", "mix", "photo"]
+RenderKind = Literal["create", "reroll", "variation", "mix", "photo", "frame"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class RenderRequest:
         with `strength` in 0..1 (0 gives the original back).
     mix: `spec`/`seed` are avatar A, `mix_with` is avatar B, `mix_ratio` 0..1 moves towards B.
     photo: `init_image` turned into an avatar of `spec` with `strength` in 0..1.
+    frame: one frame of an animation: the avatar of `spec` + `seed` (its own noise) with its
+        conditioning moved by `mix_ratio` towards the same avatar showing `mix_with.spec.expression`.
 
     `strength` and `mix_ratio` left as None mean "the backend's own default": each backend owns
     the defaults of what it draws (jobs carry only what a person chose).

@@ -27,6 +27,7 @@ DEFAULT_GUIDANCE = 3.0
 DEFAULT_VARIATION_STRENGTH = 0.35
 DEFAULT_PHOTO_STRENGTH = 0.7
 DEFAULT_MIX_RATIO = 0.5
+_EXPRESSION = VOCABULARY.attributes.index("expression")
 # Optional file beside the weights with tuned sampling defaults: {"steps": 12, "guidance": 3.0}
 SAMPLING_DEFAULTS_FILE = "sampling.json"
 
@@ -128,7 +129,7 @@ class BuiltinBackend:
 
     @property
     def kinds(self) -> frozenset[str]:
-        return frozenset({"create", "reroll", "variation", "mix", "photo"})
+        return frozenset({"create", "reroll", "variation", "mix", "photo", "frame"})
 
     @property
     def pipeline(self) -> ChibiPipeline:
@@ -158,6 +159,16 @@ class BuiltinBackend:
                 var_seed = (request.seed * 1_000_003 + 1) % (MAX_SEED + 1)
             strength = DEFAULT_VARIATION_STRENGTH if request.strength is None else request.strength
             return _Prepared(index, tokens, request.seed, variation_seed=var_seed, variation_strength=strength)
+        if request.kind == "frame":
+            # The same drawing (style as drawn, seed, noise) with only the expression token moved.
+            if request.mix_with is None or request.mix_with.spec.expression is None:
+                raise GenerationFailed("an animation frame needs the expression it moves towards")
+            target = list(tokens)
+            target[_EXPRESSION] = VOCABULARY.token("expression", request.mix_with.spec.expression)
+            return _Prepared(
+                index, tokens, request.seed, mix_tokens=target, mix_seed=request.seed,
+                mix_ratio=0.0 if request.mix_ratio is None else request.mix_ratio,
+            )
         if request.kind == "mix":
             if request.mix_with is None:
                 raise GenerationFailed("a mix needs a second avatar to mix with")

@@ -1,0 +1,1 @@
+"""Profile-ready files of an avatar (export, frames sheet) and its looping animation."""
