@@ -1,4 +1,4 @@
-"""The `avatarbot` command: generate, photo, worker, bot, db upgrade, reconcile.
+"""The `avatarbot` command: generate, photo, edit, pack, worker, bot, db upgrade, reconcile.
 
 Settings are built once in main() and passed down. This is an edge: an
 AvatarError shows its own sentence; bad input exits 2 with one line; anything
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _add_photo_parser(commands)
+    _add_look_parsers(commands)
     commands.add_parser("worker", help="run a worker for the configured backend's queue (solo pool)")
     commands.add_parser("bot", help="run the Discord bot (needs AVATARBOT_DISCORD_TOKEN)")
     db_parser = commands.add_parser("db", help="database maintenance")
@@ -84,6 +85,39 @@ def _add_photo_parser(commands: argparse._SubParsersAction) -> None:
     photo.add_argument("--seed", metavar="N", help=f"whole number 0..{MAX_SEED} (random when left out)")
     photo.add_argument("--out", metavar="DIR", type=Path, default=Path("out"), help="output folder (default out/)")
     photo.add_argument("--timeout", metavar="SECONDS", type=float, default=900.0, help="give up waiting after this")
+
+
+def _add_look_parsers(commands: argparse._SubParsersAction) -> None:
+    edit = commands.add_parser(
+        "edit", help="the same character with some attributes changed, from a PNG avatarbot made"
+    )
+    edit.add_argument("image", metavar="IMAGE", type=Path, help="a PNG avatarbot made (its spec and seed are read)")
+    edit.add_argument("--set", dest="changes", metavar="ATTRIBUTE=VALUE", action="append", default=[],
+                      help=f"a new value, e.g. hair_color=blue (repeatable); attributes: {', '.join(ATTRIBUTES)}")
+    edit.add_argument("--out", metavar="DIR", type=Path, default=Path("out"), help="output folder (default out/)")
+    edit.add_argument("--timeout", metavar="SECONDS", type=float, default=900.0, help="give up waiting after this")
+    pack = commands.add_parser(
+        "pack", help="the same character in every expression its style offers, as emoji and sticker PNGs"
+    )
+    pack.add_argument("image", metavar="IMAGE", type=Path, help="a PNG avatarbot made (its spec and seed are read)")
+    pack.add_argument("--name", metavar="NAME", help="emoji names are NAME_<expression> (default: the file's name)")
+    pack.add_argument("--out", metavar="DIR", type=Path, default=Path("out"), help="output folder (default out/)")
+    pack.add_argument("--timeout", metavar="SECONDS", type=float, default=900.0, help="give up waiting after this")
+
+
+def look_order(args: argparse.Namespace) -> Optional[tuple]:
+    """For edit and pack: the source PNG read and the plan checked (InvalidSpec, UsageError) before any job."""
+    if args.command not in ("edit", "pack"):
+        return None
+    from avatarbot.looks import default_name, edit_plan_from_args, pack_plan_from_args, parse_changes, read_source
+
+    if args.command == "edit":
+        changes = parse_changes(args.changes)
+        source = read_source(args.image)
+        return source, edit_plan_from_args(source, changes), None
+    source = read_source(args.image)
+    name = args.name if args.name is not None else default_name(source)
+    return source, pack_plan_from_args(source, name), name
 
 
 def photo_overrides(args: argparse.Namespace) -> dict[str, str]:
@@ -114,7 +148,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # Input is checked before anything is written (logs included).
         specs = specs_from_args(args) if args.command == "generate" else []
         overrides = photo_overrides(args) if args.command == "photo" else {}
+        look = look_order(args)
         _configure_logging(settings, args.command)
+        if look is not None:
+            return _run_look(args, settings, *look)
         return _run(args, settings, specs, overrides)
     except UsageError as exc:
         message = str(exc)
@@ -167,6 +204,15 @@ def _run(args: argparse.Namespace, settings: Settings, specs: Sequence[AvatarSpe
     if args.command == "reconcile":
         return _reconcile(settings, now=args.now)
     raise UsageError(f"{PROG}: unknown command {args.command!r}")
+
+
+def _run_look(args: argparse.Namespace, settings: Settings, source, plan, name: Optional[str]) -> int:
+    from avatarbot.looks import run_edit_command, run_pack_command
+
+    if args.command == "edit":
+        return run_edit_command(settings, source, plan, args.out, timeout_s=args.timeout, stdout=sys.stdout)
+    return run_pack_command(settings, source, plan, name or "avatar", args.out, timeout_s=args.timeout,
+                            stdout=sys.stdout)
 
 
 def _reconcile(settings: Settings, *, now: bool = False) -> int:
