@@ -32,6 +32,7 @@ from bot.replies.errors import refusal_reason
 from bot.replies.interaction import reply_with_error
 from bot.requests import handlers as request_handlers
 from bot.requests.commands import avatar_commands as request_commands
+from bot.requests.look_editor import LookChoice
 from bot.requests.reading_editor import ReadingChoice
 from bot.ui.buttons import AvatarButton
 from core.db.engine import make_engine, make_session_factory
@@ -52,7 +53,7 @@ class MissingToken(AvatarError):
 
 
 # The persistent buttons every bot registers: they are rebuilt from their custom_id on any press.
-DYNAMIC_ITEMS = (AvatarButton, ForgetMeButton, HistoryButton, ReadingChoice)
+DYNAMIC_ITEMS = (AvatarButton, ForgetMeButton, HistoryButton, ReadingChoice, LookChoice)
 
 
 def button_actions() -> dict[str, ButtonAction]:
