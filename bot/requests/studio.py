@@ -45,7 +45,7 @@ from core.db.repositories import (
 from core.dispatch import dispatch_jobs
 from core.errors import BrokerUnavailable
 from core.images import ImageStore
-from core.looks import emoji_names, look_params, plan_edit, plan_pack
+from core.looks import clean_name_base, emoji_names, look_params, plan_edit, plan_pack
 from core.settings import Settings
 from core.spec import AvatarSpec, random_seed, seeds_for
 
@@ -120,6 +120,7 @@ class PackQueued:
     source_id: int
     expressions: tuple[str, ...]
     names: dict[str, str]
+    base_name: str  # the emoji names are <base_name>_<expression>
 
 
 class Studio:
@@ -317,7 +318,8 @@ class Studio:
         with self.session_factory() as session:
             source = own_source(session, avatar_id, who.owner_id)
             pack = plan_pack(source.avatar_spec)
-            names = emoji_names(name or f"avatar{source.id}", pack.expressions)
+            base_name = clean_name_base(name or f"avatar{source.id}")
+            names = emoji_names(base_name or (name or ""), pack.expressions)  # InvalidLook for a bad name
             specs = tuple(pack.members.values())
             plan = _JobPlan(
                 spec=specs[0],
@@ -331,7 +333,8 @@ class Studio:
             )
             queued = self._submit(session, who, plan, now=now, reply=None, request_id=request_id,
                                   refuse_review=True)
-            return PackQueued(queued=queued, source_id=source.id, expressions=pack.expressions, names=names)
+            return PackQueued(queued=queued, source_id=source.id, expressions=pack.expressions, names=names,
+                              base_name=base_name)
 
     def move_reply(self, request_id: str, *, message_id: int) -> None:
         """The reply now lives in an ephemeral follow-up (a private result that was deferred publicly)."""
@@ -365,7 +368,8 @@ class Studio:
             # Shown by its own handler, a pack cannot wait for moderators result by result.
             raise Refusal("pack.server_reviews")
         specs = [check_place_and_request(rules, who, spec, backend) for spec in plan.specs]
-        check_quotas(session, rules, who, len(plan.seeds) * len(specs), now)
+        # A pack is one request drawn in one call: it counts once here (its avatars count in later checks).
+        check_quotas(session, rules, who, len(plan.seeds) * (1 if plan.kind == "pack" else len(specs)), now)
         params = dict(plan.params)
         if extra_params is not None:
             params.update(extra_params())
