@@ -45,15 +45,19 @@ def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def own_avatar(sessions, images, *, owner_id: int = MEMBER_ID, spec: dict | None = None) -> int:
     with sessions() as session:
-        [made] = repo.create_jobs(session, owner_id=owner_id, spec=parse_spec(spec or MICAH), seeds=[99],
-                                  backend="builtin")
+        [made] = repo.create_jobs(
+            session, owner_id=owner_id, spec=parse_spec(spec or MICAH), seeds=[99], backend="builtin"
+        )
         session.commit()
     return finish_job(sessions, images, made.id)
 
 
 def by_token(fake: FakeDiscord, token: str, after: int, method: str | None = None):
-    return [c for c in fake.calls[after:] if c.path.startswith(f"/webhooks/{APPLICATION_ID}/{token}")
-            and (method is None or c.method == method)]
+    return [
+        c
+        for c in fake.calls[after:]
+        if c.path.startswith(f"/webhooks/{APPLICATION_ID}/{token}") and (method is None or c.method == method)
+    ]
 
 
 async def until(condition, timeout: float = 10.0):
@@ -114,7 +118,9 @@ async def test_a_pack_is_one_job_per_expression_and_one_sheet_with_a_button_each
     ids = [b["custom_id"] for b in buttons(sheet)]
     name = f"avatar{source}"
     assert ids == [f"pack:show:{m.id}:{name}" for m in members] + [
-        f"pack:emojis:{members[0].id}:{name}", f"pack:stickers:{members[0].id}:{name}"]
+        f"pack:emojis:{members[0].id}:{name}",
+        f"pack:stickers:{members[0].id}:{name}",
+    ]
     assert [b["label"] for b in buttons(sheet)][:3] == ["happy", "sad", "surprised"]
 
 
@@ -145,8 +151,9 @@ async def test_refusals_are_ephemeral_and_make_no_job(
     setup, expected, offline_bot, fake_discord, bot_sessions, bot_images
 ) -> None:
     owner = OTHER_ID if setup == "theirs" else MEMBER_ID
-    source = own_avatar(bot_sessions, bot_images, owner_id=owner,
-                        spec={"style": "miniavs"} if setup == "miniavs" else None)
+    source = own_avatar(
+        bot_sessions, bot_images, owner_id=owner, spec={"style": "miniavs"} if setup == "miniavs" else None
+    )
     if setup == "held":
         with bot_sessions() as session:
             session.execute(update(Job).where(Job.id == source).values(review_state="pending"))
@@ -167,8 +174,13 @@ async def test_refusals_are_ephemeral_and_make_no_job(
 async def test_emojis_are_added_with_the_chosen_names(offline_bot, fake_discord, bot_sessions, bot_images) -> None:
     _, members, _, _ = await made_pack(offline_bot, fake_discord, bot_sessions, bot_images, name="mochi")
 
-    answer = await press(offline_bot, fake_discord, f"pack:emojis:{members[0].id}:mochi", permissions=EXPRESSIONS,
-                         app_permissions=EXPRESSIONS)
+    answer = await press(
+        offline_bot,
+        fake_discord,
+        f"pack:emojis:{members[0].id}:mochi",
+        permissions=EXPRESSIONS,
+        app_permissions=EXPRESSIONS,
+    )
 
     assert answer.flags & EPHEMERAL
     assert answer.content == "Added 3 emojis: :mochi_happy:, :mochi_sad:, :mochi_surprised:."
@@ -182,16 +194,20 @@ async def test_emojis_are_added_with_the_chosen_names(offline_bot, fake_discord,
     [
         (discord.Permissions(send_messages=True), EXPRESSIONS, "You need the Create Expressions permission"),
         (EXPRESSIONS, discord.Permissions(send_messages=True), "I need the Create Expressions"),
-        (discord.Permissions(send_messages=True, manage_expressions=True), discord.Permissions(send_messages=True),
-         "I need the Create Expressions"),
+        (
+            discord.Permissions(send_messages=True, manage_expressions=True),
+            discord.Permissions(send_messages=True),
+            "I need the Create Expressions",
+        ),
     ],
 )
 async def test_missing_permissions_are_said_before_any_upload(
     member, bot, expected, offline_bot, fake_discord, bot_sessions, bot_images
 ) -> None:
     _, members, _, _ = await made_pack(offline_bot, fake_discord, bot_sessions, bot_images)
-    answer = await press(offline_bot, fake_discord, f"pack:emojis:{members[0].id}:x1", permissions=member,
-                         app_permissions=bot)
+    answer = await press(
+        offline_bot, fake_discord, f"pack:emojis:{members[0].id}:x1", permissions=member, app_permissions=bot
+    )
     assert answer.flags & EPHEMERAL and expected in answer.content
     assert fake_discord.matching("POST", rf"/guilds/{GUILD_ID}/emojis") == []
 
@@ -218,23 +234,40 @@ async def test_full_slots_and_taken_names_are_refused_before_any_upload(
 @pytest.mark.parametrize(
     ("answer", "after", "expected"),
     [
-        (MAX_EMOJIS, 3, "Added 3 of 5: mochi_happy, mochi_neutral, mochi_sad; the next one, mochi_surprised, "
-                        "failed because the server has reached its maximum number of emojis. The rest were not tried."),
-        (MISSING_PERMISSIONS, 0, "No emoji was added: the first, mochi_happy, failed because I am missing "
-                                 "permissions on this server."),
-        (INVALID_FORM_BODY, 1, "Added 1 of 5: mochi_happy; the next one, mochi_neutral, failed because Discord "
-                               "refused the name or the picture (invalid form body). The rest were not tried."),
+        (
+            MAX_EMOJIS,
+            3,
+            "Added 3 of 5: mochi_happy, mochi_neutral, mochi_sad; the next one, mochi_surprised, "
+            "failed because the server has reached its maximum number of emojis. The rest were not tried.",
+        ),
+        (
+            MISSING_PERMISSIONS,
+            0,
+            "No emoji was added: the first, mochi_happy, failed because I am missing permissions on this server.",
+        ),
+        (
+            INVALID_FORM_BODY,
+            1,
+            "Added 1 of 5: mochi_happy; the next one, mochi_neutral, failed because Discord "
+            "refused the name or the picture (invalid form body). The rest were not tried.",
+        ),
     ],
 )
 async def test_a_failed_upload_says_which_were_added(
     answer, after, expected, offline_bot, fake_discord, bot_sessions, bot_images
 ) -> None:
-    _, members, _, _ = await made_pack(offline_bot, fake_discord, bot_sessions, bot_images, spec=ADVENTURER,
-                                       name="mochi")
+    _, members, _, _ = await made_pack(
+        offline_bot, fake_discord, bot_sessions, bot_images, spec=ADVENTURER, name="mochi"
+    )
     fake_discord.fail_with("POST", rf"/guilds/{GUILD_ID}/emojis", answer, after=after)
 
-    reply = await press(offline_bot, fake_discord, f"pack:emojis:{members[0].id}:mochi", permissions=EXPRESSIONS,
-                        app_permissions=EXPRESSIONS)
+    reply = await press(
+        offline_bot,
+        fake_discord,
+        f"pack:emojis:{members[0].id}:mochi",
+        permissions=EXPRESSIONS,
+        app_permissions=EXPRESSIONS,
+    )
 
     assert reply.flags & EPHEMERAL and reply.content == expected
     assert len(fake_discord.matching("POST", rf"/guilds/{GUILD_ID}/emojis")) == after + 1
@@ -252,31 +285,72 @@ async def test_stickers_are_offered_for_download_and_added_one_by_one(
     sticker_ids = [b["custom_id"] for b in offer.json["data"]["components"][0]["components"]]
     assert sticker_ids == [f"pack:sticker:{m.id}:mochi" for m in members]
 
-    added = await press(offline_bot, fake_discord, sticker_ids[1], permissions=EXPRESSIONS,
-                        app_permissions=EXPRESSIONS)
+    added = await press(offline_bot, fake_discord, sticker_ids[1], permissions=EXPRESSIONS, app_permissions=EXPRESSIONS)
     assert added.content == "Added the sticker “mochi sad”."
     [upload] = fake_discord.matching("POST", rf"/guilds/{GUILD_ID}/stickers")
     assert upload.json["name"] == "mochi sad" and upload.json["tags"] == "\N{CRYING FACE}"
     assert Image.open(io.BytesIO(upload.files[0][1])).size == (320, 320)
 
-    again = await press(offline_bot, fake_discord, sticker_ids[1], permissions=EXPRESSIONS,
-                        app_permissions=EXPRESSIONS)
+    again = await press(offline_bot, fake_discord, sticker_ids[1], permissions=EXPRESSIONS, app_permissions=EXPRESSIONS)
     assert "A sticker named “mochi sad” already exists" in again.content
     for i in range(4):
         fake_discord.add_sticker(f"old {i}")
-    full = await press(offline_bot, fake_discord, sticker_ids[0], permissions=EXPRESSIONS,
-                       app_permissions=EXPRESSIONS)
+    full = await press(offline_bot, fake_discord, sticker_ids[0], permissions=EXPRESSIONS, app_permissions=EXPRESSIONS)
     assert "no sticker slot free (5 of 5 used at boost level 0)" in full.content
     fake_discord.premium_tier = 1
     fake_discord.fail_with("POST", rf"/guilds/{GUILD_ID}/stickers", MAX_STICKERS)
-    refused = await press(offline_bot, fake_discord, sticker_ids[0], permissions=EXPRESSIONS,
-                          app_permissions=EXPRESSIONS)
-    assert refused.content == ("The sticker “mochi happy” was not added because the server has reached its maximum "
-                               "number of stickers.")
+    refused = await press(
+        offline_bot, fake_discord, sticker_ids[0], permissions=EXPRESSIONS, app_permissions=EXPRESSIONS
+    )
+    assert refused.content == (
+        "The sticker “mochi happy” was not added because the server has reached its maximum number of stickers."
+    )
 
 
 async def test_someone_elses_pack_cannot_be_uploaded(offline_bot, fake_discord, bot_sessions, bot_images) -> None:
     _, members, _, _ = await made_pack(offline_bot, fake_discord, bot_sessions, bot_images)
-    answer = await press(offline_bot, fake_discord, f"pack:emojis:{members[0].id}:x1", permissions=EXPRESSIONS,
-                         app_permissions=EXPRESSIONS, user_id=OTHER_ID)
+    answer = await press(
+        offline_bot,
+        fake_discord,
+        f"pack:emojis:{members[0].id}:x1",
+        permissions=EXPRESSIONS,
+        app_permissions=EXPRESSIONS,
+        user_id=OTHER_ID,
+    )
     assert answer.flags & EPHEMERAL and "is not yours" in answer.content
+
+
+async def test_a_pack_not_done_in_time_says_where_it_will_be(
+    offline_bot, fake_discord, bot_sessions, bot_images, monkeypatch
+) -> None:
+    from bot.packs import handlers
+
+    monkeypatch.setattr(handlers, "WAIT_S", 0.2)
+    source = own_avatar(bot_sessions, bot_images)
+    payload = command("avatar", "pack", {"avatar": source})
+    seen = len(fake_discord.calls)
+    feed(offline_bot, payload)
+    edits = await until(
+        lambda: (
+            len(by_token(fake_discord, payload["token"], seen, "PATCH")) >= 2
+            and by_token(fake_discord, payload["token"], seen, "PATCH")
+        )
+    )
+    assert "still being drawn; it will appear in /avatar history" in edits[-1].content
+
+
+async def test_a_member_that_failed_is_named_and_the_rest_shown(
+    offline_bot, fake_discord, bot_sessions, bot_images
+) -> None:
+    source = own_avatar(bot_sessions, bot_images)
+    payload = command("avatar", "pack", {"avatar": source})
+    seen = len(fake_discord.calls)
+    feed(offline_bot, payload)
+    await until(lambda: by_token(fake_discord, payload["token"], seen, "PATCH"))
+    members = [j for j in jobs(bot_sessions) if j.kind == "pack"]
+    finish_job(bot_sessions, bot_images, members[0].id)
+    finish_job(bot_sessions, bot_images, members[1].id, error="the generator failed while drawing the avatar")
+    finish_job(bot_sessions, bot_images, members[2].id)
+    [sheet] = await until(lambda: [c for c in by_token(fake_discord, payload["token"], seen, "PATCH") if c.files])
+    assert "Not drawn: sad (the generator failed while drawing the avatar)." in sheet.json["content"]
+    assert [b["label"] for b in buttons(sheet)][:2] == ["happy", "surprised"]
