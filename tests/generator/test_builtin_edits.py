@@ -88,3 +88,15 @@ def test_the_backend_draws_edits_and_packs_in_one_call(pipe, monkeypatch) -> Non
     assert len(result.images) == 4 and len(calls) == 1
     assert calls[0]["shared_steps"] == [0, 1, 1, 2]  # happy is the original: nothing changes, nothing shared
     assert calls[0]["source_specs"] == [list(SOURCE.tokens())] * 4
+
+
+def test_the_weights_folder_may_tune_the_shared_steps(tmp_path) -> None:
+    import json
+
+    from generator.builtin.backend import DEFAULT_EDIT_SHARED_STEPS
+    from tests.generator.tiny_chibi import save_tiny_pipeline
+
+    weights = save_tiny_pipeline(tmp_path / "weights")
+    (weights / "sampling.json").write_text(json.dumps({"edit_shared_steps": {"background": 7}}))
+    backend = BuiltinBackend.load(weights, device="cpu", steps=2)
+    assert backend.edit_shared_steps == {**DEFAULT_EDIT_SHARED_STEPS, "background": 7}
