@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -74,6 +74,29 @@ def run_generate_command(
     settings: Settings, specs: Sequence[AvatarSpec], out: Path, *, timeout_s: float, stdout: TextIO
 ) -> int:
     """Returns the exit code: 0 when every avatar was made, 1 when some failed."""
+    return run_jobs_command(
+        settings, out, lambda session_factory: _create_jobs(session_factory, specs, settings.backend),
+        timeout_s=timeout_s, stdout=stdout,
+    )
+
+
+# Creates the command's jobs (committed) and returns their ids.
+CreateJobs = Callable[[sessionmaker[Session]], list[int]]
+# Writes the finished avatars into the staged output folder and commits it; returns each job's file.
+WriteResults = Callable[[Sequence[JobResult], ImageStore, OutputFolder], dict[int, Path]]
+
+
+def run_jobs_command(
+    settings: Settings,
+    out: Path,
+    create: CreateJobs,
+    *,
+    write: Optional[WriteResults] = None,
+    timeout_s: float,
+    stdout: TextIO,
+) -> int:
+    """Jobs -> the real queue -> a worker -> files in `out` (by `write`, a contact sheet by default).
+    Returns the exit code: 0 when every avatar was made, 1 when some failed."""
     output = OutputFolder.prepare(out)  # before any job exists: a bad folder wastes no render
     store = make_image_store(settings)  # likewise: a misconfigured store is said before any job
     worker: Optional[LocalWorker] = None
@@ -82,7 +105,7 @@ def run_generate_command(
         upgrade(settings.resolved_database_url)
         engine = make_engine(settings.resolved_database_url)
         session_factory = make_session_factory(engine)
-        job_ids = _create_jobs(session_factory, specs, settings.backend)
+        job_ids = create(session_factory)
         worker = _ensure_worker(settings, session_factory, stdout)
         started = time.monotonic()
         producer = make_producer(settings)
@@ -95,7 +118,7 @@ def run_generate_command(
         total_s = time.monotonic() - started
         results = _results(session_factory, job_ids)
         if any(r.image_key is not None for r in results):
-            paths = _write(results, store, output)
+            paths = (write or _write)(results, store, output)
         else:
             output.discard()  # a sheet of failures is not a result worth a folder
             paths = {}
@@ -237,7 +260,7 @@ def _report(results: Sequence[JobResult], paths: dict[int, Path], total_s: float
         where = str(paths[r.job_id]) if r.job_id in paths else (r.error or "")
         print(f"{r.job_id:>6}  {r.status:<8} {_fmt(r.wait_s):>7} {_fmt(r.render_s):>8}  {where}", file=stdout)
     sheet_dir = next(iter(paths.values())).parent if paths else None
-    if sheet_dir is not None:
+    if sheet_dir is not None and (sheet_dir / SHEET_NAME).is_file():
         print(f"contact sheet: {sheet_dir / SHEET_NAME}", file=stdout)
     waits = [r.wait_s for r in results if r.wait_s is not None]
     renders = [r.render_s for r in results if r.render_s is not None]

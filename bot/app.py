@@ -32,10 +32,13 @@ from bot.gallery.history import HistoryButton
 from bot.i18n import AvatarTranslator
 from bot.moderation import handlers as moderation_handlers
 from bot.moderation.commands import ModerationCommands
+from bot.packs.buttons import PackButton
+from bot.packs.commands import avatar_commands as pack_commands
 from bot.replies.errors import Refusal, refusal_reason
 from bot.replies.interaction import reply_with_error
 from bot.requests import handlers as request_handlers
 from bot.requests.commands import avatar_commands as request_commands
+from bot.requests.look_editor import LookChoice
 from bot.requests.reading_editor import ReadingChoice
 from bot.ui.buttons import AvatarButton
 from core.db.engine import make_engine, make_session_factory
@@ -58,7 +61,7 @@ class MissingToken(AvatarError):
 
 
 # The persistent buttons every bot registers: they are rebuilt from their custom_id on any press.
-DYNAMIC_ITEMS = (AvatarButton, ForgetMeButton, HistoryButton, ReadingChoice)
+DYNAMIC_ITEMS = (AvatarButton, ForgetMeButton, HistoryButton, ReadingChoice, LookChoice, PackButton)
 
 
 def button_actions() -> dict[str, ButtonAction]:
@@ -73,10 +76,15 @@ def button_actions() -> dict[str, ButtonAction]:
 
 def add_commands(tree: app_commands.CommandTree, services: BotServices) -> None:
     """Put every command group on `tree` (global commands; nothing is sent until a sync): /avatar
-    holds the requests', the gallery's and the exports' commands; /avatar-mod and /avatar-admin are their
-    features' own."""
+    holds the requests', the packs', the gallery's and the exports' commands; /avatar-mod and /avatar-admin are
+    their features' own."""
     avatar = app_commands.Group(name=locale_str("avatar"), description=locale_str("Make cute chibi avatars"))
-    for command in (*request_commands(services), *gallery_commands(services), *export_commands(services)):
+    for command in (
+        *request_commands(services),
+        *pack_commands(services),
+        *gallery_commands(services),
+        *export_commands(services),
+    ):
         avatar.add_command(command)
     tree.add_command(avatar)
     tree.add_command(ModerationCommands(services))
@@ -137,7 +145,7 @@ def _focused_option(options: list[Any]) -> Optional[str]:
 
 
 # Buttons' custom_id prefixes (a metrics label: anything else is "other").
-_BUTTON_PREFIXES = frozenset({"avatar", "forget", "history"})
+_BUTTON_PREFIXES = frozenset({"avatar", "forget", "history", "pack"})
 
 
 def command_label(interaction: discord.Interaction) -> str:

@@ -18,6 +18,11 @@ How a job row becomes a RenderRequest (the contract with whoever creates jobs):
 - animation: `spec`/`seed` are the avatar's; `params.motion` (blink, smile, bounce). The job is
   drawn as several "frame" requests in the same batch (core.export.animation plans them), and its
   picture is one looping animated PNG.
+- edit: `spec` is the original's with the changed attributes, `seed` the original's, `parent_id`
+  the original and `params.source_spec` the original's spec (kept in the row, so an edit still
+  renders after its original is deleted);
+- pack: one row per expression, like an edit, sharing one request id; the worker claims the
+  whole pack together and draws it in one batched call (beside its batch size).
 A parameter the job leaves out gets the backend's own default (RenderRequest).
 """
 
@@ -99,7 +104,8 @@ def run_generate(context: WorkerContext, job_id: int, *, requeue: Requeue) -> Ge
     outcome = GenerateOutcome()
     with context.session_factory() as session:
         rows = repo.claim_jobs(
-            session, job_id, worker_id=context.worker_id, backend=settings.backend, limit=settings.batch_size
+            session, job_id, worker_id=context.worker_id, backend=settings.backend, limit=settings.batch_size,
+            with_pack=True,
         )
         session.commit()
         jobs = [ClaimedJob.from_row(row) for row in rows]
@@ -239,6 +245,17 @@ def _render_request(context: WorkerContext, job: ClaimedJob) -> RenderRequest:
             kind="photo",
             strength=_param(params, "strength", float, job, required=False),
             init_image=init_image,
+        )
+    if job.kind in ("edit", "pack"):
+        source = params.get("source_spec")
+        if not isinstance(source, dict):
+            raise GenerationFailed(f"{job.kind} job {job.id} is missing the original avatar's spec")
+        return RenderRequest(
+            spec=job.spec,
+            seed=job.seed,
+            kind=job.kind,  # type: ignore[arg-type]
+            source_spec=parse_spec(source),
+            shared_steps=_param(params, "shared_steps", int, job, required=False),
         )
     raise GenerationFailed(f"job {job.id} has an unknown kind {job.kind!r}")
 

@@ -68,6 +68,19 @@ async def test_a_reading_editor_menu_with_nothing_chosen_or_pressed_as_a_button_
     assert all(r.flags & EPHEMERAL and "Nothing was chosen in that menu" in r.content for r in replies)
 
 
+async def test_an_edit_menu_with_nothing_chosen_pressed_as_a_button_or_without_a_pair_is_refused_readably(
+    offline_bot, fake_discord: FakeDiscord
+) -> None:
+    # Found when the fuzz test met the Edit choice's menus (avatar:change:...): values[0] raised.
+    feed(offline_bot, select_choice("avatar:change:hair_color:7", []))
+    feed(offline_bot, button_press("avatar:change:hair_color:7"))
+    feed(offline_bot, select_choice("avatar:change:more:7", ["blue"]))  # the shared menu sends attribute=value
+    await settle()
+    replies = fake_discord.matching("POST", CALLBACK)
+    assert len(replies) == 3
+    assert all(r.flags & EPHEMERAL and "Nothing was chosen in that menu" in r.content for r in replies)
+
+
 @pytest.mark.parametrize("sent_type", [1, 4, 5, 11])
 async def test_autocomplete_of_an_option_sent_with_another_type_answers_no_choices(
     offline_bot, fake_discord: FakeDiscord, sent_type
