@@ -38,9 +38,9 @@ from core.spec import AvatarSpec, parse_spec
 from core.vocabulary import ATTRIBUTE_LABELS, ATTRIBUTES, VOCABULARY
 from generator.backends.base import RenderRequest
 from generator.builtin.backend import BuiltinBackend, drawable_tokens, edit_tokens, shared_steps_for
-from generator.builtin.classifier import AttributeClassifier, load_classifier
+from generator.builtin.classifier import JUDGE_DIR, AttributeClassifier, load_classifier
 from generator.builtin.evaluate import classify
-from generator.builtin.training import RUNS_ROOT, write_json
+from generator.builtin.training import write_json
 
 HEADLINE = ("edit_kept", "edit_applied", "edit_identity", "pack_kept", "pack_cpu_s")
 # What an edit may change (a new style redraws: it is not meant to keep the character).
@@ -271,7 +271,7 @@ def edits_sheet(backend: BuiltinBackend, rng: np.random.Generator, path: Path, r
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", type=Path, default=Path("generator/weights/chibi"))
-    parser.add_argument("--classifier", type=Path, default=RUNS_ROOT / "classifier" / "ckpt.pt")
+    parser.add_argument("--classifier", type=Path, default=JUDGE_DIR, help="judge folder or checkpoint")
     parser.add_argument("--pairs", type=int, default=240, help="random (avatar, change) pairs (at least 200)")
     parser.add_argument("--packs", type=int, default=50)
     parser.add_argument("--batch", type=int, default=16)
