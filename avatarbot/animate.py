@@ -25,7 +25,7 @@ from core.dispatch import dispatch_jobs, make_producer
 from core.errors import AvatarError, InvalidSpec
 from core.export.animation import check_motion
 from core.export.encode import encode_animated_webp, encode_sticker, read_animation
-from core.images import ImageStore
+from core.image_stores import make_image_store
 from core.settings import Settings
 from core.spec import AvatarSpec, parse_spec
 
@@ -88,7 +88,7 @@ def run_animate_command(
         [result] = _results(session_factory, [job_id])
         if result.status != JobStatus.DONE or result.image_key is None:
             raise AvatarError(f"the animation was not made: {result.error or result.status}")
-        apng = ImageStore(settings.resolved_image_dir).read_bytes(result.image_key)
+        apng = make_image_store(settings).read_bytes(result.image_key)
         frames, durations = read_animation(apng)
         stem = f"{image_path.stem}-{motion}"
         output.path(f"{stem}.png").write_bytes(apng)

@@ -1,4 +1,4 @@
-"""The `avatarbot` command: generate, photo, export, animate, worker, bot, db upgrade, reconcile.
+"""The `avatarbot` command: generate, photo, edit, pack, export, animate, worker, bot, db upgrade, reconcile.
 
 Settings are built once in main() and passed down. This is an edge: an
 AvatarError shows its own sentence; bad input exits 2 with one line; anything
@@ -13,12 +13,12 @@ import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Any, NoReturn, Optional
 
 from pydantic import ValidationError
 
 from avatarbot.errors import UsageError
-from core.errors import AvatarError, InvalidAnimation, InvalidExport, InvalidSpec
+from core.errors import AvatarError, ImageStoreMisconfigured, InvalidAnimation, InvalidExport, InvalidSpec
 from core.json_logs import log_formatter
 from core.settings import Settings
 from core.spec import MAX_COUNT, MAX_SEED, AvatarSpec, parse_spec
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_photo_parser(commands)
     _add_export_parser(commands)
     _add_animate_parser(commands)
+    _add_look_parsers(commands)
     commands.add_parser("worker", help="run a worker for the configured backend's queue (solo pool)")
     commands.add_parser("bot", help="run the Discord bot (needs AVATARBOT_DISCORD_TOKEN)")
     db_parser = commands.add_parser("db", help="database maintenance")
@@ -128,6 +129,37 @@ def export_options(args: argparse.Namespace):  # -> ExportOptions (imported lazi
             "format": "webp" if args.webp else None,
         }
     )
+def _add_look_parsers(commands: argparse._SubParsersAction) -> None:
+    edit = commands.add_parser(
+        "edit", help="the same character with some attributes changed, from a PNG avatarbot made"
+    )
+    edit.add_argument("image", metavar="IMAGE", type=Path, help="a PNG avatarbot made (its spec and seed are read)")
+    edit.add_argument("--set", dest="changes", metavar="ATTRIBUTE=VALUE", action="append", default=[],
+                      help=f"a new value, e.g. hair_color=blue (repeatable); attributes: {', '.join(ATTRIBUTES)}")
+    edit.add_argument("--out", metavar="DIR", type=Path, default=Path("out"), help="output folder (default out/)")
+    edit.add_argument("--timeout", metavar="SECONDS", type=float, default=900.0, help="give up waiting after this")
+    pack = commands.add_parser(
+        "pack", help="the same character in every expression its style offers, as emoji and sticker PNGs"
+    )
+    pack.add_argument("image", metavar="IMAGE", type=Path, help="a PNG avatarbot made (its spec and seed are read)")
+    pack.add_argument("--name", metavar="NAME", help="emoji names are NAME_<expression> (default: the file's name)")
+    pack.add_argument("--out", metavar="DIR", type=Path, default=Path("out"), help="output folder (default out/)")
+    pack.add_argument("--timeout", metavar="SECONDS", type=float, default=900.0, help="give up waiting after this")
+
+
+def look_order(args: argparse.Namespace) -> Optional[tuple]:
+    """For edit and pack: the source PNG read and the plan checked (InvalidSpec, UsageError) before any job."""
+    if args.command not in ("edit", "pack"):
+        return None
+    from avatarbot.looks import default_name, edit_plan_from_args, pack_plan_from_args, parse_changes, read_source
+
+    if args.command == "edit":
+        changes = parse_changes(args.changes)
+        source = read_source(args.image)
+        return source, edit_plan_from_args(source, changes), None
+    source = read_source(args.image)
+    name = args.name if args.name is not None else default_name(source)
+    return source, pack_plan_from_args(source, name), name
 
 
 def photo_overrides(args: argparse.Namespace) -> dict[str, str]:
@@ -164,12 +196,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from avatarbot.animate import check_animation_request
 
             check_animation_request(args.image, args.motion)
+        look = look_order(args)
         _configure_logging(settings, args.command)
+        if look is not None:
+            return _run_look(args, settings, *look)
         return _run(args, settings, specs, overrides)
     except UsageError as exc:
         message = str(exc)
         return _fail(message if message.startswith(PROG) else f"{PROG}: {message}", EXIT_USAGE)
-    except (InvalidSpec, InvalidExport, InvalidAnimation) as exc:
+    except (InvalidSpec, InvalidExport, InvalidAnimation, ImageStoreMisconfigured) as exc:
         return _fail(f"{PROG}: {exc}", EXIT_USAGE)
     except AvatarError as exc:
         return _fail(f"{PROG}: {exc}", EXIT_FAILED)
@@ -185,8 +220,16 @@ def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(f"AVATARBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(_setting_problem(e) for e in exc.errors())
         raise UsageError(f"{PROG}: bad settings: {problems}") from exc
+
+
+def _setting_problem(error: Any) -> str:
+    # A check across several settings (no location) names its variables in its own message.
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:
+        return message
+    return f"AVATARBOT_{'_'.join(map(str, error['loc'])).upper()}: {message}"
 
 
 def _run(args: argparse.Namespace, settings: Settings, specs: Sequence[AvatarSpec], overrides: dict[str, str]) -> int:
@@ -228,6 +271,15 @@ def _run(args: argparse.Namespace, settings: Settings, specs: Sequence[AvatarSpe
     if args.command == "reconcile":
         return _reconcile(settings, now=args.now)
     raise UsageError(f"{PROG}: unknown command {args.command!r}")
+
+
+def _run_look(args: argparse.Namespace, settings: Settings, source, plan, name: Optional[str]) -> int:
+    from avatarbot.looks import run_edit_command, run_pack_command
+
+    if args.command == "edit":
+        return run_edit_command(settings, source, plan, args.out, timeout_s=args.timeout, stdout=sys.stdout)
+    return run_pack_command(settings, source, plan, name or "avatar", args.out, timeout_s=args.timeout,
+                            stdout=sys.stdout)
 
 
 def _reconcile(settings: Settings, *, now: bool = False) -> int:

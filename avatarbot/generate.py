@@ -7,11 +7,10 @@ alive) and come back through the notifier, exactly as the bot's do.
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from core.db.migrate import upgrade
 from core.db.models import FINISHED_STATUSES, Job, JobStatus
 from core.dispatch import dispatch_jobs, make_producer, uses_filesystem_broker
 from core.errors import AvatarError
+from core.image_stores import make_image_store
 from core.images import ImageStore
 from core.notify import make_notifier
 from core.settings import Settings
@@ -74,14 +74,38 @@ def run_generate_command(
     settings: Settings, specs: Sequence[AvatarSpec], out: Path, *, timeout_s: float, stdout: TextIO
 ) -> int:
     """Returns the exit code: 0 when every avatar was made, 1 when some failed."""
+    return run_jobs_command(
+        settings, out, lambda session_factory: _create_jobs(session_factory, specs, settings.backend),
+        timeout_s=timeout_s, stdout=stdout,
+    )
+
+
+# Creates the command's jobs (committed) and returns their ids.
+CreateJobs = Callable[[sessionmaker[Session]], list[int]]
+# Writes the finished avatars into the staged output folder and commits it; returns each job's file.
+WriteResults = Callable[[Sequence[JobResult], ImageStore, OutputFolder], dict[int, Path]]
+
+
+def run_jobs_command(
+    settings: Settings,
+    out: Path,
+    create: CreateJobs,
+    *,
+    write: Optional[WriteResults] = None,
+    timeout_s: float,
+    stdout: TextIO,
+) -> int:
+    """Jobs -> the real queue -> a worker -> files in `out` (by `write`, a contact sheet by default).
+    Returns the exit code: 0 when every avatar was made, 1 when some failed."""
     output = OutputFolder.prepare(out)  # before any job exists: a bad folder wastes no render
+    store = make_image_store(settings)  # likewise: a misconfigured store is said before any job
     worker: Optional[LocalWorker] = None
     engine = None
     try:
         upgrade(settings.resolved_database_url)
         engine = make_engine(settings.resolved_database_url)
         session_factory = make_session_factory(engine)
-        job_ids = _create_jobs(session_factory, specs, settings.backend)
+        job_ids = create(session_factory)
         worker = _ensure_worker(settings, session_factory, stdout)
         started = time.monotonic()
         producer = make_producer(settings)
@@ -94,7 +118,7 @@ def run_generate_command(
         total_s = time.monotonic() - started
         results = _results(session_factory, job_ids)
         if any(r.image_key is not None for r in results):
-            paths = _write(results, ImageStore(settings.resolved_image_dir), output)
+            paths = (write or _write)(results, store, output)
         else:
             output.discard()  # a sheet of failures is not a result worth a folder
             paths = {}
@@ -221,7 +245,7 @@ def _write(results: Sequence[JobResult], store: ImageStore, output: OutputFolder
             tiles.append(SheetTile(None, f"{caption} [{result.status}: {result.error or 'no image'}]"))
             continue
         name = f"avatar-{result.job_id}.png"
-        shutil.copyfile(store.path(result.image_key), output.path(name))
+        output.path(name).write_bytes(store.read_bytes(result.image_key))
         staged[result.job_id] = Path(name)
         with Image.open(output.path(name)) as image:
             tiles.append(SheetTile(image.copy(), caption))
@@ -236,7 +260,7 @@ def _report(results: Sequence[JobResult], paths: dict[int, Path], total_s: float
         where = str(paths[r.job_id]) if r.job_id in paths else (r.error or "")
         print(f"{r.job_id:>6}  {r.status:<8} {_fmt(r.wait_s):>7} {_fmt(r.render_s):>8}  {where}", file=stdout)
     sheet_dir = next(iter(paths.values())).parent if paths else None
-    if sheet_dir is not None:
+    if sheet_dir is not None and (sheet_dir / SHEET_NAME).is_file():
         print(f"contact sheet: {sheet_dir / SHEET_NAME}", file=stdout)
     waits = [r.wait_s for r in results if r.wait_s is not None]
     renders = [r.render_s for r in results if r.render_s is not None]

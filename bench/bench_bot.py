@@ -38,7 +38,7 @@ from core.db.engine import make_engine, make_session_factory  # noqa: E402
 from core.db.migrate import upgrade  # noqa: E402
 from core.db.models import Job  # noqa: E402
 from core.dispatch import make_producer  # noqa: E402
-from core.images import ImageStore  # noqa: E402
+from core.image_stores import make_image_store  # noqa: E402
 from core.notify import PollingNotifier  # noqa: E402
 from core.settings import SHIPPED_WEIGHTS, Settings  # noqa: E402
 from tests.bot.fake_discord import APPLICATION_ID, MEMBER_ID, FakeDiscord, command, feed  # noqa: E402
@@ -108,7 +108,7 @@ async def run(args: argparse.Namespace, scratch: Path, children: ChildProcesses)
         session_factory=sessions,
         producer=producer,
         notifier=PollingNotifier(sessions, interval_s=0.1),
-        image_store=ImageStore(settings.resolved_image_dir),
+        image_store=make_image_store(settings),
     )
     try:
         wait_for_workers(sessions, args.workers)
@@ -175,8 +175,10 @@ def report(
     print(f"bot benchmark: {args.commands} x /avatar create, {pace}")
     print(f"  {args.workers} worker(s) on the CPU, batch size {args.batch_size}, steps {args.steps or 'model default'}")
     print(f"  weights: {weights_note}")
-    print(f"  delivered {len(delivered)} of {len(sent)} in {elapsed:.1f} s "
-          f"({len(delivered) / elapsed * 60:.1f} avatars/min)")
+    print(
+        f"  delivered {len(delivered)} of {len(sent)} in {elapsed:.1f} s "
+        f"({len(delivered) / elapsed * 60:.1f} avatars/min)"
+    )
     print(f"{'':24}{'p50':>10}{'p99':>10}{'max':>10}")
     for name, values in (
         ("acknowledge (ms)", acks),

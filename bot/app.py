@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any, Optional
@@ -30,17 +32,21 @@ from bot.gallery.history import HistoryButton
 from bot.i18n import AvatarTranslator
 from bot.moderation import handlers as moderation_handlers
 from bot.moderation.commands import ModerationCommands
-from bot.replies.errors import refusal_reason
+from bot.packs.buttons import PackButton
+from bot.packs.commands import avatar_commands as pack_commands
+from bot.replies.errors import Refusal, refusal_reason
 from bot.replies.interaction import reply_with_error
 from bot.requests import handlers as request_handlers
 from bot.requests.commands import avatar_commands as request_commands
+from bot.requests.look_editor import LookChoice
 from bot.requests.reading_editor import ReadingChoice
 from bot.ui.buttons import AvatarButton
 from core.db.engine import make_engine, make_session_factory
 from core.dispatch import make_producer
 from core.errors import AvatarError
 from core.export.learned_matte import default_matter
-from core.health import broker_check, database_check
+from core.health import process_checks
+from core.image_stores import make_image_store
 from core.images import ImageStore
 from core.notify import make_notifier
 from core.ops_server import OpsServer
@@ -55,7 +61,7 @@ class MissingToken(AvatarError):
 
 
 # The persistent buttons every bot registers: they are rebuilt from their custom_id on any press.
-DYNAMIC_ITEMS = (AvatarButton, ForgetMeButton, HistoryButton, ReadingChoice)
+DYNAMIC_ITEMS = (AvatarButton, ForgetMeButton, HistoryButton, ReadingChoice, LookChoice, PackButton)
 
 
 def button_actions() -> dict[str, ButtonAction]:
@@ -70,10 +76,15 @@ def button_actions() -> dict[str, ButtonAction]:
 
 def add_commands(tree: app_commands.CommandTree, services: BotServices) -> None:
     """Put every command group on `tree` (global commands; nothing is sent until a sync): /avatar
-    holds the requests', the gallery's and the exports' commands; /avatar-mod and /avatar-admin are their
-    features' own."""
+    holds the requests', the packs', the gallery's and the exports' commands; /avatar-mod and /avatar-admin are
+    their features' own."""
     avatar = app_commands.Group(name=locale_str("avatar"), description=locale_str("Make cute chibi avatars"))
-    for command in (*request_commands(services), *gallery_commands(services), *export_commands(services)):
+    for command in (
+        *request_commands(services),
+        *pack_commands(services),
+        *gallery_commands(services),
+        *export_commands(services),
+    ):
         avatar.add_command(command)
     tree.add_command(avatar)
     tree.add_command(ModerationCommands(services))
@@ -85,6 +96,11 @@ class AvatarTree(app_commands.CommandTree):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         check_interaction(interaction)  # BadOptionValue reaches on_error
+        if interaction.type is discord.InteractionType.autocomplete and not _completes(interaction):
+            # discord.py would log the mismatch as an exception and leave the client waiting: no choices.
+            log.warning("autocomplete asked for an option that has none; answered no choices")
+            await interaction.response.autocomplete([])
+            return False
         return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
@@ -94,14 +110,42 @@ class AvatarTree(app_commands.CommandTree):
         if isinstance(metrics, BotMetrics):
             metrics.handled(command_label(interaction), outcome, reason=reason)
         log.info(
-            "interaction %s %s %s", interaction.id, command_label(interaction), outcome,
+            "interaction %s %s %s",
+            interaction.id,
+            command_label(interaction),
+            outcome,
             extra={"interaction_id": interaction.id, "command": command_label(interaction), "outcome": outcome},
         )
         await reply_with_error(interaction, error)
 
 
+def _completes(interaction: discord.Interaction) -> bool:
+    """Whether the option being typed has an autocomplete handler in the command this bot has (an unknown
+    command is left to the tree, which reports it as outdated)."""
+    command = interaction.command
+    if not isinstance(command, app_commands.Command):
+        return True
+    focused = _focused_option((interaction.data or {}).get("options") or [])
+    return any(
+        parameter.autocomplete and focused in (parameter.name, parameter.display_name)
+        for parameter in command.parameters
+    )
+
+
+def _focused_option(options: list[Any]) -> Optional[str]:
+    for option in options:
+        if not isinstance(option, dict):
+            continue
+        if option.get("focused"):
+            return str(option.get("name"))
+        found = _focused_option(option.get("options") or [])
+        if found is not None:
+            return found
+    return None
+
+
 # Buttons' custom_id prefixes (a metrics label: anything else is "other").
-_BUTTON_PREFIXES = frozenset({"avatar", "forget", "history"})
+_BUTTON_PREFIXES = frozenset({"avatar", "forget", "history", "pack"})
 
 
 def command_label(interaction: discord.Interaction) -> str:
@@ -113,10 +157,13 @@ def command_label(interaction: discord.Interaction) -> str:
     return command.qualified_name if command is not None else "unknown"
 
 
-class AvatarBot(discord.Client):
+class AvatarBot(discord.AutoShardedClient):
     """The Discord client. It receives its services in the constructor (see discord.py's
     examples/advanced_startup.py); the commands are on its tree from the start, and
-    setup_hook (run at login) installs the translator and starts delivery."""
+    setup_hook (run at login) installs the translator and starts delivery.
+
+    Sharded: AVATARBOT_SHARD_COUNT shards in all (unset: Discord's recommendation), of which this
+    process runs AVATARBOT_SHARD_IDS (unset: all); delivery follows the same split (bot.delivery.routing)."""
 
     def __init__(
         self,
@@ -126,7 +173,13 @@ class AvatarBot(discord.Client):
         sweep_every_s: float = 30.0,
     ) -> None:
         # Slash commands and buttons need no privileged intents; guilds keeps channels resolvable.
-        super().__init__(intents=discord.Intents(guilds=True), application_id=services.settings.discord_application_id)
+        shards = services.settings.shards
+        super().__init__(
+            intents=discord.Intents(guilds=True),
+            application_id=services.settings.discord_application_id,
+            shard_count=shards.count,
+            shard_ids=list(shards.ids) if shards.ids is not None else None,
+        )
         self.services = services
         self.metrics = services.metrics
         self.tree = AvatarTree(self)
@@ -162,13 +215,42 @@ class AvatarBot(discord.Client):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if self.metrics is not None:
             self.loop.create_task(self.metrics.watch_ack(interaction), name="ack-watch")
+        if interaction.type is discord.InteractionType.component and not self._has_handler(interaction):
+            await self._answer_unknown_component(interaction)
+
+    def _has_handler(self, interaction: discord.Interaction) -> bool:
+        """Whether a registered item takes this component: a dynamic item's template, or a view discord.py
+        keeps for the message (its view store is where it dispatches; it answers nothing that misses)."""
+        data = interaction.data or {}
+        custom_id = str(data.get("custom_id", ""))
+        store = self._connection._view_store
+        if any(pattern.fullmatch(custom_id) for pattern in store._dynamic_items):
+            return True
+        key = (data.get("component_type"), custom_id)
+        message_id = interaction.message.id if interaction.message is not None else None
+        return any(key in store._views.get(entity, {}) for entity in (message_id, None))
+
+    async def _answer_unknown_component(self, interaction: discord.Interaction) -> None:
+        """A button or menu no item takes (from an older version, or forged): say so, once, instead of
+        leaving the user with Discord's "This interaction failed"."""
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        log.warning(
+            "a button or menu nothing handles was used (%r); asked the user to run the command again", custom_id[:100]
+        )
+        if self.metrics is not None:
+            self.metrics.handled(command_label(interaction), "refused", reason="error.component_unknown")
+        await reply_with_error(interaction, Refusal("error.component_unknown"))
 
     async def on_app_command_completion(self, interaction: discord.Interaction, command: Any) -> None:
         if self.metrics is not None:
             self.metrics.handled(command_label(interaction), "ok")
         label = command_label(interaction)
-        log.info("interaction %s %s ok", interaction.id, label,
-                 extra={"interaction_id": interaction.id, "command": label, "outcome": "ok"})
+        log.info(
+            "interaction %s %s ok",
+            interaction.id,
+            label,
+            extra={"interaction_id": interaction.id, "command": label, "outcome": "ok"},
+        )
 
     async def close(self) -> None:
         if self.courier is not None:
@@ -203,12 +285,17 @@ def build_bot(
         metrics=metrics,
         matter=default_matter(),
     )
-    return AvatarBot(
-        services, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s
-    )
+    return AvatarBot(services, progress_every_s=progress_every_s, sweep_every_s=sweep_every_s)
 
 
-def build_bot_from_settings(settings: Settings, metrics: Optional[BotMetrics] = None) -> AvatarBot:
+def build_bot_from_settings(
+    settings: Settings,
+    metrics: Optional[BotMetrics] = None,
+    *,
+    image_store: Optional[ImageStore] = None,
+    progress_every_s: float = 2.0,
+    sweep_every_s: float = 30.0,
+) -> AvatarBot:
     """The bot with its database, queue producer, notifier and image store, as configured.
 
     The schema must be at head already (`avatarbot db upgrade`); nothing connects until used.
@@ -222,7 +309,9 @@ def build_bot_from_settings(settings: Settings, metrics: Optional[BotMetrics] = 
         session_factory=session_factory,
         producer=make_producer(settings),
         notifier=make_notifier(settings, session_factory),
-        image_store=ImageStore(settings.resolved_image_dir),
+        image_store=image_store if image_store is not None else make_image_store(settings),
+        progress_every_s=progress_every_s,
+        sweep_every_s=sweep_every_s,
     )
 
 
@@ -235,14 +324,40 @@ def run_bot(settings: Settings) -> None:
         )
     log_redaction.install()  # the entry point has configured logging by now
     registry = CollectorRegistry()
-    bot = build_bot_from_settings(settings, BotMetrics(registry))
+    image_store = make_image_store(settings)
+    bot = build_bot_from_settings(settings, BotMetrics(registry), image_store=image_store)
     ops_server = None
     if settings.metrics_port:
         engine = make_engine(settings.resolved_database_url)
-        checks = [database_check(engine), broker_check(settings)]
+        checks = process_checks(settings, engine, image_store)
         ops_server = OpsServer(registry, checks, settings.metrics_port).start()
+    log.info("bot starting with %s", settings.shards.describe())
     try:
-        bot.run(settings.discord_token.get_secret_value(), log_handler=None)
+        asyncio.run(run_until_stopped(bot, settings.discord_token.get_secret_value()))
     finally:
         if ops_server is not None:
             ops_server.stop()
+
+
+async def run_until_stopped(bot: AvatarBot, token: str) -> None:
+    """Run the bot until it closes; SIGTERM and SIGINT close it cleanly (deliveries under way finish,
+    the gateway sessions are closed), so an orchestrator's stop loses nothing that was claimed."""
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    def stop(name: str) -> None:
+        if not stopping:
+            log.warning("%s received: closing the bot", name)
+            stopping.append(loop.create_task(bot.close(), name="avatarbot-stop"))
+
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for number in signals:
+        loop.add_signal_handler(number, stop, signal.Signals(number).name)
+    try:
+        async with bot:
+            await bot.start(token)
+            if stopping:
+                await asyncio.gather(*stopping, return_exceptions=True)
+    finally:
+        for number in signals:
+            loop.remove_signal_handler(number)

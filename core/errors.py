@@ -43,6 +43,14 @@ class BrokerUnavailable(AvatarError, ConnectionError):
     """The queue's broker could not be reached; jobs already committed are re-sent by the reconciler."""
 
 
+class ImageStoreUnavailable(AvatarError, ConnectionError):
+    """The image store cannot be reached or used (bucket missing, endpoint down, credentials refused)."""
+
+
+class ImageStoreMisconfigured(AvatarError, ValueError):
+    """The settings do not describe a usable image store (e.g. the S3 backend without a bucket)."""
+
+
 class InvalidExport(AvatarError, ValueError):
     """An export cannot be made as asked (unknown frame or shape, size out of range, unreadable picture)."""
 

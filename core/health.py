@@ -1,5 +1,5 @@
-"""Health checks for /healthz: can this process reach its database and its broker? Each check raises
-with a readable reason when it cannot (core.ops_server answers 503 with it)."""
+"""Health checks for /healthz: can this process reach its database, its broker and its image store? Each
+check raises with a readable reason when it cannot (core.ops_server answers 503 with it)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 
+from core.images import ImageStore
 from core.settings import Settings
 
 
@@ -42,3 +43,13 @@ def broker_check(settings: Settings, *, timeout_s: float = 2.0) -> HealthCheck:
             connection.ensure_connection(max_retries=1, timeout=timeout_s)
 
     return HealthCheck("broker", probe)
+
+
+def image_store_check(store: ImageStore) -> HealthCheck:
+    """The image store is reachable (its folder writable, or its bucket there)."""
+    return HealthCheck("images", store.check)
+
+
+def process_checks(settings: Settings, engine: Engine, store: ImageStore) -> list[HealthCheck]:
+    """What /healthz of the bot and of each worker answers for: database, broker, images."""
+    return [database_check(engine), broker_check(settings), image_store_check(store)]

@@ -1,10 +1,14 @@
-"""The image store: content-addressed PNG files under one folder.
+"""The image store's interface: content-addressed PNGs with their metadata.
 
-A key is the sha256 hex digest of the file's bytes, and the file lives at
-`<root>/ab/cd/<key>.png`. Keys are checked before any path is built, so a key
-from a button, a database row or a user can never name a file outside the root.
-Each PNG carries its generation metadata (spec, seed, model) and an
-"AI-generated" marker in text chunks, so a file keeps its story when shared.
+A key is the sha256 hex digest of the file's bytes. Keys are checked before any path or object
+name is built, so a key from a button, a database row or a user can never name something outside
+the store. Each PNG carries its generation metadata (spec, seed, model) and an "AI-generated"
+marker in text chunks, so a file keeps its story when shared; a store keeps the bytes as they are,
+so the metadata survives byte for byte.
+
+Two stores implement it: `LocalImageStore` (core/local_images.py, one folder: the embedded default)
+and `S3ImageStore` (core/s3_images.py, an S3-compatible bucket: bot and workers on different hosts).
+Entry points build the configured one with `core.image_stores.make_image_store(settings)`.
 """
 
 from __future__ import annotations
@@ -12,16 +16,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from PIL import Image, PngImagePlugin
 
-from core.errors import InvalidImageKey, NotFound
+from core.errors import InvalidImageKey
 
 SOFTWARE = "avatarbot"
 AI_GENERATED_KEY = "ai_generated"
@@ -38,19 +40,49 @@ def check_key(key: object) -> str:
     return key
 
 
-class ImageStore:
-    """PNG files named by the sha256 of their bytes, sharded into two folder levels."""
+def key_of(data: bytes) -> str:
+    """The content address of `data`."""
+    return hashlib.sha256(data).hexdigest()
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root).resolve()
 
-    def __repr__(self) -> str:
-        return f"ImageStore({str(self.root)!r})"
+def sharded_name(key: str) -> str:
+    """`ab/cd/<key>.png`: the key's place below a store's root (folder or bucket prefix)."""
+    check_key(key)
+    return f"{key[:2]}/{key[2:4]}/{key}.png"
 
-    def path(self, key: str) -> Path:
-        """Where the file for `key` is (or would be). Raises InvalidImageKey for a malformed key."""
-        check_key(key)
-        return self.root / key[:2] / key[2:4] / f"{key}.png"
+
+class ImageStore(ABC):
+    """PNG bytes named by their sha256. Subclasses say where bytes live; the PNG work is here."""
+
+    # -- where the bytes live (one implementation per backend) --------------------------------
+
+    @abstractmethod
+    def _write_new(self, key: str, data: bytes) -> None:
+        """Store `data` under `key` (its sha256) so readers see all of it or nothing."""
+
+    @abstractmethod
+    def read_bytes(self, key: str) -> bytes:
+        """The stored bytes; NotFound when the key is not in the store."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> bool:
+        """Remove a stored image; False if it was not there."""
+
+    @abstractmethod
+    def check(self) -> None:
+        """Return when the store can be reached; raise with a readable reason when not (/healthz)."""
+
+    # -- shared ----------------------------------------------------------------------------------
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store PNG bytes as they are; returns their key. The same bytes twice give one stored copy."""
+        key = key_of(data)
+        if not self.exists(key):
+            self._write_new(key, data)
+        return key
 
     def put_image(self, image: Image.Image, metadata: Mapping[str, Any], *, ai_generated: bool = True) -> str:
         """Store `image` as a PNG with `metadata` in text chunks; returns its key.
@@ -59,29 +91,10 @@ class ImageStore:
         pictures people uploaded (a photo job's source), which must not carry the marker.
         Storing the same picture with the same metadata twice gives the same key and one file.
         """
-        data = encode_png(image, metadata, ai_generated=ai_generated)
-        key = hashlib.sha256(data).hexdigest()
-        target = self.path(key)
-        if not target.exists():
-            _write_atomically(target, data)
-        return key
-
-    def put_bytes(self, data: bytes) -> str:
-        """Store ready-made PNG bytes (an animated PNG); returns its key."""
-        key = hashlib.sha256(data).hexdigest()
-        target = self.path(key)
-        if not target.exists():
-            _write_atomically(target, data)
-        return key
-
-    def read_bytes(self, key: str) -> bytes:
-        try:
-            return self.path(key).read_bytes()
-        except FileNotFoundError:
-            raise NotFound(f"image {key} is not in the store (it may have been deleted)") from None
+        return self.put_bytes(encode_png(image, metadata, ai_generated=ai_generated))
 
     def open(self, key: str) -> Image.Image:
-        """The stored picture, fully loaded (the file is closed again)."""
+        """The stored picture, fully loaded."""
         with Image.open(io.BytesIO(self.read_bytes(key))) as image:
             image.load()
             return image.copy()
@@ -92,17 +105,6 @@ class ImageStore:
             image.load()
             text = getattr(image, "text", {})
             return {str(k): str(v) for k, v in text.items()}
-
-    def exists(self, key: str) -> bool:
-        return self.path(key).is_file()
-
-    def delete(self, key: str) -> bool:
-        """Remove a stored image; False if it was not there."""
-        try:
-            self.path(key).unlink()
-        except FileNotFoundError:
-            return False
-        return True
 
 
 def encode_png(image: Image.Image, metadata: Mapping[str, Any], *, ai_generated: bool = True) -> bytes:
@@ -126,19 +128,3 @@ def png_info(metadata: Mapping[str, Any], *, ai_generated: bool = True) -> PngIm
         info.add_text(AI_GENERATED_KEY, "true")
     info.add_text("Software", SOFTWARE)
     return info
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Readers see either no file or the whole file, never a half-written one."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".png")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

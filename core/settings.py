@@ -12,6 +12,8 @@ from typing import Literal, Optional
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.shards import ShardPlan, ShardSettingError, shard_plan
+
 # Weights shipped in the repository; the worker's default backend loads them.
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent.parent / "generator" / "weights" / "chibi"
 
@@ -32,8 +34,17 @@ class Settings(BaseSettings):
     # Redis redelivers unacknowledged messages after this many seconds: keep it above the longest render.
     visibility_timeout_s: int = 3 * 3600
 
-    # Images: content-addressed PNGs under this folder (default data_dir/images).
+    # Images: "local" keeps content-addressed PNGs under image_dir (default data_dir/images);
+    # "s3" keeps them in an S3-compatible bucket, so bot and workers may run on different hosts.
+    image_backend: Literal["local", "s3"] = "local"
     image_dir: Optional[Path] = None
+    s3_bucket: Optional[str] = None
+    s3_endpoint_url: Optional[str] = None  # None: AWS S3; e.g. http://minio:9000 for MinIO
+    s3_region: Optional[str] = None  # None: us-east-1
+    s3_prefix: str = ""  # objects are <prefix>/ab/cd/<key>.png
+    # None: boto3's own chain (AWS_* variables, ~/.aws, an instance role).
+    s3_access_key_id: Optional[SecretStr] = None
+    s3_secret_access_key: Optional[SecretStr] = None
 
     # Generator backend of this worker, and where its weights are.
     backend: Literal["builtin", "stable-diffusion"] = "builtin"
@@ -78,6 +89,13 @@ class Settings(BaseSettings):
     # Discord.
     discord_token: Optional[SecretStr] = None
     discord_application_id: Optional[int] = None
+    # Sharding (core/shards.py): how many shards in all (None: Discord's recommendation) and which of
+    # them this bot process runs ("0,1" or "0-3"; None: all). Several processes share one database.
+    shard_count: Optional[int] = None
+    shard_ids: Optional[str] = None
+    # A finished job whose guild is on another process's shards is left to that process this long
+    # after it finished; then any bot process's sweep delivers it (that process may be down).
+    delivery_takeover_s: float = Field(default=60.0, ge=0.0)
 
     log_level: str = "INFO"
     # "json": one JSON object a line (time, level, logger, message, job_id / interaction_id when known),
@@ -90,6 +108,14 @@ class Settings(BaseSettings):
     def _time_limits(self) -> Settings:
         if self.task_time_limit_s <= self.task_soft_time_limit_s:
             raise ValueError("task_time_limit_s must be larger than task_soft_time_limit_s")
+        return self
+
+    @model_validator(mode="after")
+    def _shards(self) -> Settings:
+        try:
+            shard_plan(self.shard_count, self.shard_ids)
+        except ShardSettingError as exc:
+            raise ValueError(str(exc)) from None
         return self
 
     # -- derived -------------------------------------------------------------
@@ -108,6 +134,11 @@ class Settings(BaseSettings):
     def broker_dir(self) -> Path:
         """Folder of the filesystem transport's messages (embedded default)."""
         return (self.data_dir / "broker").resolve()
+
+    @property
+    def shards(self) -> ShardPlan:
+        """This bot process's shards (checked when the settings were read)."""
+        return shard_plan(self.shard_count, self.shard_ids)
 
     @property
     def uses_redis_broker(self) -> bool:

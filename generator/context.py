@@ -17,6 +17,7 @@ from typing import Optional
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import repositories as repo
+from core.image_stores import make_image_store
 from core.images import ImageStore
 from core.notify import JobNotifier, make_notifier
 from core.settings import Settings
@@ -77,7 +78,6 @@ class WorkerContext:
             session.commit()
 
 
-
 def build_worker_context(
     settings: Settings, session_factory: sessionmaker[Session], metrics: Optional[WorkerMetrics] = None
 ) -> WorkerContext:
@@ -85,7 +85,7 @@ def build_worker_context(
         metrics=metrics,
         settings=settings,
         session_factory=session_factory,
-        image_store=ImageStore(settings.resolved_image_dir),
+        image_store=make_image_store(settings),
         notifier=make_notifier(settings, session_factory),
         worker_id=make_worker_id(settings),
         load_backend=lambda: load_backend(settings),

@@ -18,6 +18,11 @@ How a job row becomes a RenderRequest (the contract with whoever creates jobs):
 - animation: `spec`/`seed` are the avatar's; `params.motion` (blink, smile, bounce). The job is
   drawn as several "frame" requests in the same batch (core.export.animation plans them), and its
   picture is one looping animated PNG.
+- edit: `spec` is the original's with the changed attributes, `seed` the original's, `parent_id`
+  the original and `params.source_spec` the original's spec (kept in the row, so an edit still
+  renders after its original is deleted);
+- pack: one row per expression, like an edit, sharing one request id; the worker claims the
+  whole pack together and draws it in one batched call (beside its batch size).
 A parameter the job leaves out gets the backend's own default (RenderRequest).
 """
 
@@ -38,7 +43,7 @@ from sqlalchemy.orm import Session
 from core.db import repositories as repo
 from core.db.models import Job
 from core.db.repositories.leases import hold_jobs
-from core.errors import AvatarError, GenerationFailed, TransientGenerationError
+from core.errors import AvatarError, GenerationFailed, ImageStoreUnavailable, NotFound, TransientGenerationError
 from core.spec import AvatarSpec, parse_spec
 from generator.animation import animation_png, animation_requests
 from generator.backends.base import GeneratorBackend, MixSource, RenderRequest, RenderResult
@@ -52,7 +57,8 @@ log = logging.getLogger(__name__)
 Requeue = Callable[[Sequence[int], float], None]
 
 # Errors worth another attempt: the model said so, or the database connection dropped.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (TransientGenerationError, OperationalError)
+# An image store that cannot be reached (an S3 endpoint down) is an outage too: the job waits for it.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (TransientGenerationError, OperationalError, ImageStoreUnavailable)
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,8 @@ def run_generate(context: WorkerContext, job_id: int, *, requeue: Requeue) -> Ge
     outcome = GenerateOutcome()
     with context.session_factory() as session:
         rows = repo.claim_jobs(
-            session, job_id, worker_id=context.worker_id, backend=settings.backend, limit=settings.batch_size
+            session, job_id, worker_id=context.worker_id, backend=settings.backend, limit=settings.batch_size,
+            with_pack=True,
         )
         session.commit()
         jobs = [ClaimedJob.from_row(row) for row in rows]
@@ -135,7 +142,9 @@ def _render_claimed(
             settings.task_soft_time_limit_s,
             settings.task_time_limit_s,
             on_hard_limit=lambda: _fail_jobs(
-                context, jobs, f"the render took longer than the hard limit of {settings.task_time_limit_s} s",
+                context,
+                jobs,
+                f"the render took longer than the hard limit of {settings.task_time_limit_s} s",
                 outcome,
             ),
         ):
@@ -181,6 +190,8 @@ def _prepare(
                 requests.extend(frames)
             else:
                 requests.append(_render_request(context, job))
+        except ImageStoreUnavailable:
+            raise  # every job of the batch waits for the store, not this one alone
         except AvatarError as exc:
             _fail_jobs(context, [job], str(exc), outcome)
             continue
@@ -223,9 +234,10 @@ def _render_request(context: WorkerContext, job: ClaimedJob) -> RenderRequest:
             return RenderRequest(spec=job.spec, seed=job.seed, kind="create")
         key = _param(params, "source_image_key", str, job)
         try:
-            with Image.open(context.image_store.path(key)) as picture:
-                init_image = picture.convert("RGB")
-        except OSError as exc:
+            init_image = context.image_store.open(key).convert("RGB")
+        except ImageStoreUnavailable:
+            raise
+        except (OSError, NotFound) as exc:
             raise GenerationFailed(f"photo job {job.id}: the uploaded picture {key[:12]}… cannot be read") from exc
         return RenderRequest(
             spec=job.spec,
@@ -233,6 +245,17 @@ def _render_request(context: WorkerContext, job: ClaimedJob) -> RenderRequest:
             kind="photo",
             strength=_param(params, "strength", float, job, required=False),
             init_image=init_image,
+        )
+    if job.kind in ("edit", "pack"):
+        source = params.get("source_spec")
+        if not isinstance(source, dict):
+            raise GenerationFailed(f"{job.kind} job {job.id} is missing the original avatar's spec")
+        return RenderRequest(
+            spec=job.spec,
+            seed=job.seed,
+            kind=job.kind,  # type: ignore[arg-type]
+            source_spec=parse_spec(source),
+            shared_steps=_param(params, "shared_steps", int, job, required=False),
         )
     raise GenerationFailed(f"job {job.id} has an unknown kind {job.kind!r}")
 
@@ -443,8 +466,9 @@ def _publish(context: WorkerContext, job_id: int, status: str) -> None:
     try:
         context.notifier.publish(job_id, status)
     except OUTAGE_ERRORS as exc:  # the job is committed; the bot's sweep finds it in the database
-        log.warning("could not publish the notification for job %s (%s); the bot's sweep delivers it", job_id,
-                    outage_line(exc))
+        log.warning(
+            "could not publish the notification for job %s (%s); the bot's sweep delivers it", job_id, outage_line(exc)
+        )
     except Exception:  # the job is committed; a lost notification must not fail the task
         log.exception("could not publish the notification for job %s", job_id)
 

@@ -24,7 +24,7 @@ from core.db.engine import make_engine, make_session_factory, safe_url
 from core.db.migrate import is_up_to_date
 from core.dispatch import make_producer
 from core.errors import AvatarError
-from core.health import broker_check, database_check
+from core.health import process_checks
 from core.json_logs import log_formatter
 from core.ops_server import OpsServer
 from core.settings import Settings
@@ -162,7 +162,7 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
     if settings.log_format == "json":
         use_json_logs_in_celery()
     ops_server = (
-        OpsServer(registry, [database_check(engine), broker_check(settings)], settings.metrics_port).start()
+        OpsServer(registry, process_checks(settings, engine, context.image_store), settings.metrics_port).start()
         if settings.metrics_port
         else None
     )
@@ -200,4 +200,3 @@ def run_worker(settings: Settings, *, loglevel: str = "INFO") -> int:
             log.exception("could not remove this worker's row")
         producer.close()
         engine.dispose()
-

@@ -33,11 +33,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade
 from core.db.models import Base
-from core.images import ImageStore
+from core.image_stores import make_image_store
+from core.local_images import LocalImageStore
+from core.settings import Settings
+from tests.s3_server import s3_endpoint, s3_image_store, s3_settings  # noqa: F401 - fixtures for every room
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "AVATARBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_ADMIN_URL = os.environ.get("AVATARBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_BASE_URL = os.environ.get("AVATARBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -210,8 +211,11 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @pytest.fixture
-def image_store(tmp_path: Path) -> ImageStore:
-    return ImageStore(tmp_path / "images")
+def image_store(tmp_path: Path) -> LocalImageStore:
+    """The embedded default store, in the test's folder (tests/s3_server.py has the S3 one)."""
+    store = make_image_store(Settings(image_dir=tmp_path / "images"))
+    assert isinstance(store, LocalImageStore)
+    return store
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import ast
 import os
 import re
 import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from avatarbot.cli import build_parser
+from core.image_stores import make_image_store
+from core.local_images import LocalImageStore
+from core.s3_images import S3ImageStore
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,7 +175,14 @@ def test_services_and_profiles(services: dict[str, dict[str, Any]]) -> None:
     assert services["worker-cpu"].get("profiles") == ["cpu"]
     assert services["prometheus"].get("profiles") == services["flower"].get("profiles") == ["ops"]
     # Everything else starts with a plain `docker compose up`.
-    assert [name for name, svc in services.items() if svc.get("profiles")] == ["worker-cpu", "prometheus", "flower"]
+    assert services["minio"].get("profiles") == services["minio-init"].get("profiles") == ["s3"]
+    assert [name for name, svc in services.items() if svc.get("profiles")] == [
+        "worker-cpu",
+        "prometheus",
+        "flower",
+        "minio",
+        "minio-init",
+    ]
     assert services["migrate"]["restart"] == "no"  # a string: YAML's bare no would be False
     for name in LONG_RUNNING + ("postgres", "redis"):
         assert services[name].get("restart") in ("unless-stopped", "always"), name
@@ -194,14 +205,21 @@ def test_depends_on_conditions(services: dict[str, dict[str, Any]]) -> None:
                 "postgres": "service_healthy",
                 "redis": "service_healthy",
                 "migrate": "service_completed_successfully",
+                # The bucket of --profile s3; optional, so a plain `up` (no MinIO) starts too.
+                "minio-init": "service_completed_successfully",
             }
             for name in LONG_RUNNING
         },
+        "minio-init": {"minio": "service_healthy"},
     }
     for name, wanted in expected.items():
         depends_on = services[name]["depends_on"]
         assert isinstance(depends_on, dict), f"{name}: depends_on needs the long form with conditions"
         assert {dep: spec.get("condition") for dep, spec in depends_on.items()} == wanted, name
+        for dep, spec in depends_on.items():
+            # A service of another profile may not be running: waiting on it must be optional.
+            optional = not set(services[dep].get("profiles") or []) <= set(services[name].get("profiles") or [])
+            assert spec.get("required", True) is not optional, f"{name} -> {dep}: required must be {not optional}"
     # service_healthy only makes sense on a service that has a healthcheck.
     for name, svc in services.items():
         for dep, spec in (svc.get("depends_on") or {}).items():
@@ -566,3 +584,44 @@ def test_the_grafana_dashboard_queries_metrics_the_code_defines() -> None:
     assert {n.removesuffix(s) for n in used for s in suffixes if n.endswith(s)} | {
         n for n in used if not n.endswith(suffixes)
     } <= defined
+
+
+# -- images in S3 (--profile s3) -------------------------------------------------------------------
+
+
+def test_the_s3_profile_runs_minio_and_makes_the_bucket_the_services_use(
+    services: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    minio, init = services["minio"], services["minio-init"]
+    assert command(minio)[:2] == ["server", "/data"] and "minio" in named_mounts(minio)
+    assert healthcheck_command(minio) == ["mc", "ready", "local"]
+    assert minio["restart"] == "unless-stopped" and init["restart"] == "no"
+    s3 = operator_env() | {
+        "AVATARBOT_IMAGE_BACKEND": "s3",
+        "AVATARBOT_S3_ACCESS_KEY_ID": "avatarbot",
+        "AVATARBOT_S3_SECRET_ACCESS_KEY": "a-long-password",
+    }
+    monkeypatch.setattr(sys.modules[__name__], "operator_env", lambda: s3)
+    minio_env = {k: interpolate(v, s3) for k, v in environment(minio).items()}
+    init_env = {k: interpolate(v, s3) for k, v in environment(init).items()}
+    assert init_env["MINIO_ROOT_USER"] == minio_env["MINIO_ROOT_USER"] == "avatarbot"
+    assert init_env["MINIO_ROOT_PASSWORD"] == minio_env["MINIO_ROOT_PASSWORD"] == "a-long-password"
+    script = " ".join(command(init))
+    assert 'mc alias set store http://minio:9000 "$$MINIO_ROOT_USER" "$$MINIO_ROOT_PASSWORD"' in script
+    assert 'mc mb --ignore-existing "store/$$BUCKET"' in script
+    for name in LONG_RUNNING:
+        settings = settings_of(services[name], monkeypatch)
+        store = make_image_store(settings)
+        assert isinstance(store, S3ImageStore), name
+        assert (store.bucket, store.endpoint) == (init_env["BUCKET"], "http://minio:9000"), name
+        assert settings.s3_access_key_id is not None and settings.s3_secret_access_key is not None
+        assert settings.s3_access_key_id.get_secret_value() == minio_env["MINIO_ROOT_USER"]
+        assert settings.s3_secret_access_key.get_secret_value() == minio_env["MINIO_ROOT_PASSWORD"]
+
+
+def test_without_the_s3_profile_images_stay_on_the_volume(
+    services: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in LONG_RUNNING:
+        store = make_image_store(settings_of(services[name], monkeypatch))
+        assert isinstance(store, LocalImageStore) and store.root == Path("/data/images"), name

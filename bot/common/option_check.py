@@ -18,7 +18,7 @@ import discord
 from discord import AppCommandOptionType as OptionType
 from discord import app_commands
 
-from bot.replies.errors import BadOptionValue
+from bot.replies.errors import BadOptionValue, UnusableId
 
 # Option types whose value is a snowflake resolved from the payload's `resolved` data.
 _RESOLVED_TYPES = {
@@ -29,6 +29,30 @@ _RESOLVED_TYPES = {
     OptionType.attachment: "attachments",
 }
 _GROUPING = (OptionType.subcommand.value, OptionType.subcommand_group.value)
+# Discord's ids (snowflakes) stay below 2^63 (the top bits are a timestamp, for decades yet) and the
+# database keeps them in BIGINT columns; a larger one can only come from a forged payload.
+MAX_SNOWFLAKE = 2**63 - 1
+
+
+def is_snowflake(value: object) -> bool:
+    """Whether `value` (an int or its digits) could be a Discord id."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return False
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) <= 20):
+        return False
+    return 0 < int(value) <= MAX_SNOWFLAKE
+
+
+def check_ids(interaction: discord.Interaction) -> None:
+    """Raise UnusableId when the interaction's user, server or channel id is none Discord gives out
+    (run before any command or component handler touches the database)."""
+    for what, value in (
+        ("user", interaction.user.id),
+        ("server", interaction.guild_id),
+        ("channel", interaction.channel_id),
+    ):
+        if value is not None and not is_snowflake(value):
+            raise UnusableId(what)
 
 
 def leaf_options(data: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -51,7 +75,10 @@ def check_options(command: app_commands.Command[Any, ..., Any], data: Mapping[st
         if parameter is None:
             continue  # not declared: discord.py ignores it too
         if partial and option.get("focused"):
-            if not isinstance(option.get("value"), (str, int, float)):
+            # What is being typed is unchecked, but it must be typed into an option of the declared
+            # type: discord.py reads another type's value into nothing and the completer then raises.
+            typed = (str,) if parameter.type is OptionType.string else (str, int, float)
+            if option.get("type") != parameter.type.value or not isinstance(option.get("value"), typed):
                 raise BadOptionValue(parameter.display_name)
             continue
         for problem in _problems(parameter, option, resolved):
@@ -96,8 +123,12 @@ def _problems(
             yield "kind"
     elif kind in _RESOLVED_TYPES:
         section = resolved.get(_RESOLVED_TYPES[kind]) or {}
-        if not isinstance(value, (str, int)) or str(value) not in section:
+        # Discord sends these ids as strings; discord.py looks the value up as it came, so a number
+        # finds nothing and the handler would get a bare discord.Object instead of the user or file.
+        if not isinstance(value, str) or value not in section:
             yield "kind"
+        elif not is_snowflake(value):
+            yield "id"
         elif kind is OptionType.channel and parameter.channel_types:
             channel = section[str(value)]
             allowed = {t.value for t in parameter.channel_types}
@@ -108,7 +139,8 @@ def _problems(
 
 
 def check_interaction(interaction: discord.Interaction) -> None:
-    """check_options for a slash command or autocomplete interaction (others pass)."""
+    """check_ids, then check_options for a slash command or autocomplete interaction."""
+    check_ids(interaction)
     if interaction.type not in (discord.InteractionType.application_command, discord.InteractionType.autocomplete):
         return
     data = interaction.data or {}

@@ -6,6 +6,9 @@ startup, and every `sweep_every_s` after, a sweep hands over every finished job 
 requests that nobody has handled yet (what finished while the bot was down, or a notification
 lost on a Redis reconnect).
 
+With several bot processes (AVATARBOT_SHARD_IDS), each delivers its own guilds' jobs at once and
+the others' only once they are late (bot.delivery.routing).
+
 Nothing is delivered twice: `DeliveryStore.decide` claims the step in the database before
 anything is sent (at most once; a crash right after a claim loses that one message, and the
 avatar stays in the owner's history), and the claim of one process excludes every other.
@@ -123,7 +126,7 @@ class Courier:
 
     async def sweep(self) -> int:
         """Hand over every finished job nobody has handled yet; returns how many were scheduled."""
-        job_ids = await asyncio.to_thread(self.store.undelivered)
+        job_ids = await asyncio.to_thread(self.store.undelivered, now=self.clock())
         for job_id in job_ids:
             self.schedule(job_id)
         await asyncio.to_thread(self.store.clear_tokens, now=self.clock())

@@ -75,6 +75,26 @@ def photo_fix_summary_text(locale: Locale, parent_id: int, attribute: str, value
     )
 
 
+def edit_summary_text(
+    locale: Locale, parent_id: int, changed: Mapping[str, str], *, redraw: bool, dropped: tuple[str, ...] = ()
+) -> str:
+    """The first line of an edit: avatar #N again with the changed values (same seed)."""
+    changes = ", ".join(
+        f"{i18n.attribute_label(locale, a, ATTRIBUTE_LABELS[a])} {i18n.choice_label(locale, v)}"
+        for a, v in changed.items()
+    )
+    line = i18n.text(locale, "summary.edit_redraw" if redraw else "summary.edit", parent=parent_id, changes=changes)
+    if dropped:
+        left = ", ".join(i18n.attribute_label(locale, a, ATTRIBUTE_LABELS[a]) for a in dropped)
+        line += " " + i18n.text(locale, "summary.edit_left_open", attributes=left)
+    return line
+
+
+def pack_summary_text(locale: Locale, parent_id: int, expressions: tuple[str, ...]) -> str:
+    shown = ", ".join(i18n.choice_label(locale, e) for e in expressions)
+    return i18n.text(locale, "summary.pack", parent=parent_id, count=len(expressions), expressions=shown)
+
+
 def status_text(
     locale: Locale,
     *,

@@ -10,6 +10,9 @@ For a finished job of a request the bot answers:
                           -> hold it: moderators' channel + "waiting for review" ("hold");
 - held and still pending, or rejected -> nothing now (a moderator decides);
 - otherwise               -> show it ("deliver").
+
+With several bot processes, a job whose guild is on another process's shards is left alone until
+that process has had `delivery_takeover_s` to deliver it (bot.delivery.routing).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy.orm import Session
 from bot.common.guild_settings import guild_rules
 from bot.delivery.outbox import ReplySnapshot
 from bot.delivery.progress import eta_seconds, status_text
+from bot.delivery.routing import DeliveryRoute
 from bot.ui.cards import AvatarCard, card_of
 from core.db.models import InteractionReply, Job, JobStatus, ReviewState
 from core.db.repositories import (
@@ -88,10 +92,17 @@ def snapshot(reply: InteractionReply) -> ReplySnapshot:
 
 
 class DeliveryStore:
-    def __init__(self, settings: Settings, session_factory: Callable[[], Session], image_store: ImageStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: Callable[[], Session],
+        image_store: ImageStore,
+        route: Optional[DeliveryRoute] = None,
+    ) -> None:
         self.settings = settings
         self.session_factory = session_factory
         self.image_store = image_store
+        self.route = route if route is not None else DeliveryRoute.from_settings(settings)
 
     def request_of(self, job_id: int) -> Optional[str]:
         with self.session_factory() as session:
@@ -104,6 +115,8 @@ class DeliveryStore:
             job = session.get(Job, job_id)
             if job is None or not job.finished or job.delivered_at is not None:
                 return None
+            if not self.route.delivers(job.guild_id, job.finished_at, now=now):
+                return None  # another bot process's guild, and not late yet
             row = get_reply(session, job.request_id)
             if row is None:
                 return None  # not a request this bot answers (the CLI, a benchmark)
@@ -166,7 +179,7 @@ class DeliveryStore:
         backend = self.settings.backend
         notes = []
         with self.session_factory() as session:
-            replies = open_replies(session, now=now)
+            replies = open_replies(session, now=now, shards=self.route.shards)
             if not replies:
                 return []
             workers = len(live_workers(session, dead_after_s=self.settings.worker_dead_after_s, backend=backend))
@@ -183,9 +196,12 @@ class DeliveryStore:
                 notes.append(ProgressNote(snapshot(row), f"{row.summary}\n{status}" if row.summary else status))
         return notes
 
-    def undelivered(self) -> list[int]:
+    def undelivered(self, *, now: datetime) -> list[int]:
+        """Finished jobs this process should deliver now: its guilds', and the others' once late."""
         with self.session_factory() as session:
-            return undelivered_job_ids(session)
+            return undelivered_job_ids(
+                session, shards=self.route.shards, takeover_before=self.route.takeover_before(now)
+            )
 
     def clear_tokens(self, *, now: datetime) -> int:
         with self.session_factory() as session:

@@ -9,6 +9,7 @@ from typing import Any
 import discord
 
 from bot import i18n
+from bot.common.option_check import check_ids
 from bot.common.services import BotServices
 from bot.gallery.service import gallery_of
 from bot.replies.errors import Refusal
@@ -54,6 +55,7 @@ class ForgetMeButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            check_ids(interaction)
             if interaction.user.id != self.user_id:
                 raise Refusal("error.not_yours")
             if self.answer == "no":

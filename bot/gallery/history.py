@@ -10,6 +10,7 @@ from typing import Any
 import discord
 
 from bot import i18n
+from bot.common.option_check import check_ids
 from bot.common.services import BotServices
 from bot.gallery.service import HIDDEN_STATES, gallery_of
 from bot.replies.errors import Refusal
@@ -84,6 +85,7 @@ class HistoryButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            check_ids(interaction)
             if interaction.user.id != self.user_id:
                 raise Refusal("error.not_yours")
             await history(interaction, services_of(interaction), self.page, from_button=True)

@@ -61,6 +61,18 @@ def _unwrap(error: BaseException) -> BaseException:
     return error
 
 
+class UnusableId(app_commands.AppCommandError):
+    """An interaction from a user, server or channel whose id Discord never gives out (2^63 and up: a
+    forged payload). Nothing is looked up or stored under it: the database keeps ids in BIGINT columns."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"the {what} id is outside what Discord gives out")
+
+    def text(self, locale: discord.Locale | str | None) -> str:
+        return i18n.text(locale, "error.unusable_id")
+
+
 def _permission_names(locale: discord.Locale | str | None, missing: list[str]) -> str:
     names = []
     for permission in missing:
@@ -87,8 +99,8 @@ def _describe(error: BaseException, locale: discord.Locale | str | None) -> str:
     if isinstance(error, _OUTDATED_COMMAND):
         log.warning("an outdated command was used (%s); asked the user to try again", error)
         return i18n.text(locale, "error.command_updated")
-    if isinstance(error, BadOptionValue):
-        log.warning("refused a slash command option: %s", error)
+    if isinstance(error, (BadOptionValue, UnusableId)):
+        log.warning("refused a request: %s", error)
         return error.text(locale)
     if isinstance(error, InvalidSpec):
         return i18n.text(locale, "error.invalid_spec", detail=str(error))
@@ -114,6 +126,8 @@ def refusal_reason(error: BaseException) -> Optional[str]:
         return "outdated_command"
     if isinstance(error, BadOptionValue):
         return f"option_{error.problem}"
+    if isinstance(error, UnusableId):
+        return "unusable_id"
     if isinstance(error, AvatarError):
         return type(error).__name__
     if isinstance(error, (app_commands.MissingPermissions, app_commands.BotMissingPermissions)):

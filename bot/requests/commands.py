@@ -1,4 +1,4 @@
-"""The requests' slash commands, under /avatar: create, reroll, vary, mix, photo, animate.
+"""The requests' slash commands, under /avatar: create, reroll, vary, mix, photo, edit, animate.
 
 Each handler first checks its options (a mistake gets an ephemeral message at once), then
 defers inside Discord's 3-second window and does the slow work in a thread (bot.requests.handlers).
@@ -15,7 +15,8 @@ from discord.app_commands import Choice, locale_str
 from bot.common.services import BotServices
 from bot.replies.errors import Refusal
 from bot.requests import handlers
-from bot.requests.create_command import build_create_command, build_photo_command
+from bot.requests.create_command import build_create_command, build_edit_command, build_photo_command
+from bot.requests.look_editor import edit as edit_look
 from core.export.animation import MOTIONS
 from core.uploads import MAX_UPLOAD_BYTES, MIB
 
@@ -68,12 +69,16 @@ def avatar_commands(services: BotServices) -> list[app_commands.Command[Any, ...
             raise Refusal("error.photo", max_mib=MAX_UPLOAD_BYTES // MIB)
         await handlers.photo(interaction, services, image, options)
 
+    async def edit(interaction: discord.Interaction, avatar: int, options: dict[str, Any]) -> None:
+        await edit_look(interaction, services, avatar, options)
+
     return [
         build_create_command(create, with_details=services.backend_uses_text),
         reroll,
         vary,
         mix,
         build_photo_command(photo),
+        build_edit_command(edit),
         animate,
     ]
 

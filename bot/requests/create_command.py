@@ -99,6 +99,24 @@ def build_photo_command(handler: PhotoHandler) -> AnyCommand:
     return options.command("photo", "Turn a photo into a chibi avatar", photo)
 
 
+EditHandler = Callable[[discord.Interaction, int, dict[str, Any]], Awaitable[None]]
+
+
+def build_edit_command(handler: EditHandler) -> AnyCommand:
+    """`/avatar edit avatar [style] [hair] ...`: one of your avatars, then /avatar create's attribute
+    options; `handler(interaction, avatar, options)` gets the attributes chosen (None if not given)."""
+
+    async def edit(interaction: discord.Interaction, avatar: int, **options: Any) -> None:
+        await handler(interaction, avatar, options)
+
+    avatar = inspect.Parameter(
+        "avatar", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=app_commands.Range[int, 1]
+    )
+    options = attribute_parameters([avatar])
+    options.descriptions["avatar"] = locale_str("Avatar id (one of yours)")
+    return options.command("edit", "Change some attributes of your avatar, keeping the character", edit)
+
+
 def _interaction_parameter() -> inspect.Parameter:
     return inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction)
 

@@ -12,6 +12,7 @@ import discord
 from bot.common.services import BotServices
 from bot.replies.interaction import defer_thinking
 from bot.requests.create_options import parse_create_options
+from bot.requests.look_editor import edit_pressed
 from bot.requests.photo_order import REPAINTING_BACKENDS, read_upload
 from bot.requests.reading_editor import edit_reading
 from bot.requests.studio import CreateOrder, studio_of
@@ -132,4 +133,4 @@ async def _vary_pressed(interaction: discord.Interaction, services: BotServices,
 
 
 # What the buttons under an avatar do for requests.
-BUTTON_ACTIONS = {"reroll": reroll, "vary": _vary_pressed, "edit": edit_reading}
+BUTTON_ACTIONS = {"reroll": reroll, "vary": _vary_pressed, "edit": edit_reading, "change": edit_pressed}

@@ -1,4 +1,4 @@
-""""Edit what was read": change what a photo avatar read, without uploading the photo again.
+""" "Edit what was read": change what a photo avatar read, without uploading the photo again.
 
 The button under a photo result answers, only to the presser, with one menu per attribute a photo
 can tell; picking a value draws the avatar again (same spec, same seed) with that value, as a child
@@ -16,8 +16,9 @@ from typing import Any
 import discord
 
 from bot import i18n
+from bot.common.option_check import check_ids
 from bot.common.services import BotServices
-from bot.replies.errors import not_configured
+from bot.replies.errors import Refusal, not_configured
 from bot.replies.interaction import reply_with_error
 from bot.requests.studio import studio_of
 from bot.requests.submit import requester, submit_request
@@ -55,10 +56,16 @@ class ReadingChoice(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            check_ids(interaction)
             services = getattr(interaction.client, "services", None)
             if services is None:
                 raise not_configured()
-            await fix_reading(interaction, services, self.avatar_id, self.attribute, self.item.values[0])
+            # Discord sends at least one value; a forged payload may send none, or be a button press
+            # (discord.py then builds a Button, which has no values) that carries a menu's custom_id.
+            values = getattr(self.item, "values", None) or []
+            if not values:
+                raise Refusal("photo.edit_nothing_chosen")
+            await fix_reading(interaction, services, self.avatar_id, self.attribute, values[0])
         except Exception as exc:  # the edge for the menus: report, never leave the user without an answer
             await reply_with_error(interaction, exc)
 

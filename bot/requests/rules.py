@@ -48,6 +48,14 @@ def source_avatar(session: Session, avatar_id: int, viewer_id: int) -> Job:
     return avatar
 
 
+def own_source(session: Session, avatar_id: int, owner_id: int) -> Job:
+    """An avatar of the requester's own to edit or make a pack of (someone else's character is theirs)."""
+    avatar = source_avatar(session, avatar_id, owner_id)
+    if avatar.owner_id != owner_id:
+        raise Refusal("look.not_yours", id=avatar_id)
+    return avatar
+
+
 def check_place_and_request(rules: GuildSettings, who: Requester, spec: AvatarSpec, backend: str) -> AvatarSpec:
     """Refuse what this server does not allow; returns the spec to make (style fixed if it must be)."""
     if who.channel_id is not None and who.guild_id is not None and not rules.channel_allowed(who.channel_id):

@@ -21,10 +21,17 @@ from sqlalchemy.orm import Session
 
 from bot.common.guild_settings import guild_rules
 from bot.common.services import BotServices
-from bot.delivery.progress import eta_seconds, photo_fix_summary_text, photo_summary_text, summary_text
+from bot.delivery.progress import (
+    edit_summary_text,
+    eta_seconds,
+    pack_summary_text,
+    photo_fix_summary_text,
+    photo_summary_text,
+    summary_text,
+)
 from bot.replies.errors import Refusal, not_configured
 from bot.requests.photo_order import PhotoOrder
-from bot.requests.rules import Requester, check_place_and_request, check_quotas, source_avatar
+from bot.requests.rules import Requester, check_place_and_request, check_quotas, own_source, source_avatar
 from core.db.repositories import (
     create_jobs,
     hold_user,
@@ -39,6 +46,7 @@ from core.dispatch import dispatch_jobs
 from core.errors import BrokerUnavailable, InvalidAnimation
 from core.export.animation import ANIMATABLE_KINDS, check_motion
 from core.images import ImageStore
+from core.looks import clean_name_base, emoji_names, look_params, plan_edit, plan_pack
 from core.settings import Settings
 from core.spec import AvatarSpec, random_seed, seeds_for
 
@@ -97,6 +105,23 @@ class _JobPlan:
     photo_reading: Optional[dict[str, Any]] = None
     private_source: bool = False
     summary: Callable[[str], str] = lambda locale: ""
+    # A pack: one job per spec (all from seeds[0]), sharing the request id; `spec` is the first.
+    more_specs: tuple[AvatarSpec, ...] = ()
+
+    @property
+    def specs(self) -> tuple[AvatarSpec, ...]:
+        return (self.spec, *self.more_specs)
+
+
+@dataclass(frozen=True)
+class PackQueued:
+    """A queued pack: its jobs in expression order, and the emoji names chosen for them."""
+
+    queued: Queued
+    source_id: int
+    expressions: tuple[str, ...]
+    names: dict[str, str]
+    base_name: str  # the emoji names are <base_name>_<expression>
 
 
 class Studio:
@@ -286,6 +311,60 @@ class Studio:
             )
             return self._submit(session, who, plan, now=now, reply=reply, request_id=request_id)
 
+    def look_of(self, who: Requester, avatar_id: int) -> AvatarSpec:
+        """The spec of one of the person's own avatars, for the Edit choice."""
+        with self.session_factory() as session:
+            return own_source(session, avatar_id, who.owner_id).avatar_spec
+
+    def edit(
+        self, who: Requester, avatar_id: int, changes: dict[str, Optional[str]], *,
+        reply: Optional[ReplyTicket] = None, request_id: Optional[str] = None, now: Optional[datetime] = None,
+    ) -> Queued:
+        """The person's own avatar with some attributes changed: its spec and seed, a child edit job
+        (the worker keeps the character; a new style draws it anew)."""
+        with self.session_factory() as session:
+            source = own_source(session, avatar_id, who.owner_id)
+            look = plan_edit(source.avatar_spec, changes)  # InvalidLook: nothing changed, not drawable
+            plan = _JobPlan(
+                spec=look.edited,
+                seeds=[int(source.seed)],
+                kind="edit",
+                parent_id=source.id,
+                params=look_params(look.source),
+                private_source=source.visibility == "private",
+                summary=lambda locale: edit_summary_text(locale, source.id, look.changed, redraw=look.redraw,
+                                                         dropped=look.dropped),
+            )
+            return self._submit(session, who, plan, now=now, reply=reply, request_id=request_id)
+
+    def pack(
+        self, who: Requester, avatar_id: int, name: Optional[str], *, request_id: Optional[str] = None,
+        now: Optional[datetime] = None,
+    ) -> PackQueued:
+        """The person's own avatar in every expression its style offers: one pack job per expression,
+        children of the original with its seed, one request (the worker draws them in one call). No
+        reply row: the pack's own handler shows the sheet once every member is drawn."""
+        with self.session_factory() as session:
+            source = own_source(session, avatar_id, who.owner_id)
+            pack = plan_pack(source.avatar_spec)
+            base_name = clean_name_base(name or f"avatar{source.id}")
+            names = emoji_names(base_name or (name or ""), pack.expressions)  # InvalidLook for a bad name
+            specs = tuple(pack.members.values())
+            plan = _JobPlan(
+                spec=specs[0],
+                more_specs=specs[1:],
+                seeds=[int(source.seed)],
+                kind="pack",
+                parent_id=source.id,
+                params=look_params(pack.source),
+                private_source=source.visibility == "private",
+                summary=lambda locale: pack_summary_text(locale, source.id, pack.expressions),
+            )
+            queued = self._submit(session, who, plan, now=now, reply=None, request_id=request_id,
+                                  refuse_review=True)
+            return PackQueued(queued=queued, source_id=source.id, expressions=pack.expressions, names=names,
+                              base_name=base_name)
+
     def move_reply(self, request_id: str, *, message_id: int) -> None:
         """The reply now lives in an ephemeral follow-up (a private result that was deferred publicly)."""
         with self.session_factory() as session:
@@ -304,6 +383,7 @@ class Studio:
         reply: Optional[ReplyTicket],
         request_id: Optional[str],
         extra_params: Optional[Callable[[], dict[str, Any]]] = None,
+        refuse_review: bool = False,
     ) -> Queued:
         now = now or datetime.now(UTC)
         backend = self.settings.backend
@@ -313,28 +393,34 @@ class Studio:
         if user.banned:
             raise Refusal("error.banned")
         rules = guild_rules(session, who.guild_id)
-        spec = check_place_and_request(rules, who, plan.spec, backend)
-        check_quotas(session, rules, who, len(plan.seeds), now)
+        if refuse_review and rules.holds_for_review(flagged=False):
+            # Shown by its own handler, a pack cannot wait for moderators result by result.
+            raise Refusal("pack.server_reviews")
+        specs = [check_place_and_request(rules, who, spec, backend) for spec in plan.specs]
+        # A pack is one request drawn in one call: it counts once here (its avatars count in later checks).
+        check_quotas(session, rules, who, len(plan.seeds) * (1 if plan.kind == "pack" else len(specs)), now)
         params = dict(plan.params)
         if extra_params is not None:
             params.update(extra_params())
         private = who.private or plan.private_source or rules.default_visibility == "private"
-        jobs = create_jobs(
-            session,
-            owner_id=who.owner_id,
-            spec=spec,
-            seeds=plan.seeds,
-            backend=backend,
-            kind=plan.kind,
-            guild_id=who.guild_id,
-            channel_id=who.channel_id,
-            parent_id=plan.parent_id,
-            mix_parent_id=plan.mix_parent_id,
-            params=params,
-            visibility="private" if private else "public",
-            request_id=request_id,
-            photo_reading=plan.photo_reading,
-        )
+        jobs = []
+        for spec in specs:
+            jobs += create_jobs(
+                session,
+                owner_id=who.owner_id,
+                spec=spec,
+                seeds=plan.seeds,
+                backend=backend,
+                kind=plan.kind,
+                guild_id=who.guild_id,
+                channel_id=who.channel_id,
+                parent_id=plan.parent_id,
+                mix_parent_id=plan.mix_parent_id,
+                params=params,
+                visibility="private" if private else "public",
+                request_id=request_id or (jobs[0].request_id if jobs else None),
+                photo_reading=plan.photo_reading,
+            )
         summary = plan.summary(reply.locale if reply is not None else "en")
         if reply is not None:
             save_reply(

@@ -16,6 +16,7 @@ from typing import Any
 import discord
 
 from bot import i18n
+from bot.common.option_check import check_ids
 from bot.common.permissions import require_guild_permission
 from bot.common.services import BotServices
 from bot.replies.errors import not_configured
@@ -24,7 +25,7 @@ from bot.replies.interaction import reply_with_error
 # Discord's limit on a custom_id.
 MAX_CUSTOM_ID = 100
 
-RESULT_ACTIONS = ("reroll", "vary", "save", "delete", "report", "export")
+RESULT_ACTIONS = ("reroll", "vary", "change", "save", "delete", "report", "export")
 # Under an avatar made from a photo: change what was read without uploading again (requests).
 PHOTO_ACTIONS = ("edit",)
 MODERATOR_ACTIONS = ("approve", "reject")
@@ -36,6 +37,7 @@ _STYLES = {
     "report": discord.ButtonStyle.secondary,
     "export": discord.ButtonStyle.secondary,
     "edit": discord.ButtonStyle.secondary,
+    "change": discord.ButtonStyle.secondary,
     "approve": discord.ButtonStyle.success,
     "reject": discord.ButtonStyle.danger,
 }
@@ -51,10 +53,10 @@ def services_of(interaction: discord.Interaction) -> BotServices:
 
 class AvatarButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"avatar:(?P<action>reroll|vary|save|delete|report|edit|export|approve|reject):(?P<avatar_id>[0-9]{1,20})",
+    template=r"avatar:(?P<action>reroll|vary|change|save|delete|report|edit|export|approve|reject):(?P<avatar_id>[0-9]{1,20})",
 ):
-    """A button under a result: re-roll, vary, save, delete (owner), report, edit what was read (a photo
-    avatar); approve/reject (moderators)."""
+    """A button under a result: re-roll, vary, edit ("change": the Edit choice), save, delete (owner),
+    report, edit what was read (a photo avatar); approve/reject (moderators)."""
 
     def __init__(self, action: str, avatar_id: int, *, label: str | None = None) -> None:
         super().__init__(
@@ -71,6 +73,7 @@ class AvatarButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            check_ids(interaction)
             if self.action in MODERATOR_ACTIONS:
                 require_guild_permission(interaction, "manage_messages")
             services = services_of(interaction)

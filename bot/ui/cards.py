@@ -15,7 +15,7 @@ import discord
 
 from bot import i18n
 from core.db.models import Job
-from core.errors import InvalidSpec
+from core.errors import InvalidSpec, NotFound
 from core.export.encode import encode_animated_webp, encode_sticker, read_animation
 from core.images import ImageStore
 from core.spec import parse_spec
@@ -66,9 +66,12 @@ def card_of(avatar: Job, store: Optional[ImageStore] = None, *, animation_files:
     """A snapshot of a row, with its picture read from the store when there is one (and a store);
     `animation_files`: an animation's WebP and sticker too (to send it; a sheet needs only the APNG)."""
     png = webp = sticker = None
-    if store is not None and avatar.image_key is not None and store.exists(avatar.image_key):
-        png = store.read_bytes(avatar.image_key)
-        if animation_files and avatar.kind == "animation":
+    if store is not None and avatar.image_key is not None:
+        try:  # one request to an object store, not a lookup and then a read
+            png = store.read_bytes(avatar.image_key)
+        except NotFound:
+            png = None
+        if png is not None and animation_files and avatar.kind == "animation":
             frames, durations = read_animation(png)
             webp, sticker = encode_animated_webp(frames, durations), encode_sticker(frames, durations)
     return AvatarCard(

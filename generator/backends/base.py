@@ -11,7 +11,7 @@ from PIL import Image
 from core.errors import GenerationFailed
 from core.spec import AvatarSpec
 
-RenderKind = Literal["create", "reroll", "variation", "mix", "photo", "frame"]
+RenderKind = Literal["create", "reroll", "variation", "mix", "photo", "frame", "edit", "pack"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ class RenderRequest:
     photo: `init_image` turned into an avatar of `spec` with `strength` in 0..1.
     frame: one frame of an animation: the avatar of `spec` + `seed` (its own noise) with its
         conditioning moved by `mix_ratio` towards the same avatar showing `mix_with.spec.expression`.
+    edit / pack: `spec` is the original's spec with some attributes changed (a pack: the expression),
+        `seed` the original's, `source_spec` the original's spec: the backend keeps the character,
+        e.g. by following the source for its first `shared_steps` denoising steps.
 
     `strength` and `mix_ratio` left as None mean "the backend's own default": each backend owns
     the defaults of what it draws (jobs carry only what a person chose).
@@ -46,6 +49,8 @@ class RenderRequest:
     mix_with: Optional[MixSource] = None
     mix_ratio: Optional[float] = None
     init_image: Optional[Image.Image] = None
+    source_spec: Optional[AvatarSpec] = None
+    shared_steps: Optional[int] = None
 
 
 @dataclass(frozen=True)

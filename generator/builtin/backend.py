@@ -28,7 +28,23 @@ DEFAULT_VARIATION_STRENGTH = 0.35
 DEFAULT_PHOTO_STRENGTH = 0.7
 DEFAULT_MIX_RATIO = 0.5
 _EXPRESSION = VOCABULARY.attributes.index("expression")
-# Optional file beside the weights with tuned sampling defaults: {"steps": 12, "guidance": 3.0}
+# Edits and packs: how many of the first denoising steps follow the original's conditioning, per
+# changed attribute (measured by generator/builtin/evaluate_edits.py: enough to keep the character,
+# few enough to still draw the change). Several changes share the fewest; a new style shares none.
+DEFAULT_EDIT_SHARED_STEPS: dict[str, int] = {
+    # Of 12 steps (two sweeps of 120 and 160 random pairs, generator/weights/chibi/edit_sweep.json):
+    # hair shape is laid down early (sharing 2 steps drops it from 0.88 to 0.82 applied), a background
+    # colour applies even after 6 shared steps.
+    "hair": 0,
+    "hair_color": 2,
+    "skin": 3,
+    "expression": 3,
+    "glasses": 2,
+    "accessory": 3,
+    "background": 6,
+}
+# Optional file beside the weights with tuned sampling defaults:
+# {"steps": 12, "guidance": 3.0, "edit_shared_steps": {"hair": 2, ...}}
 SAMPLING_DEFAULTS_FILE = "sampling.json"
 
 
@@ -56,6 +72,30 @@ def drawable_tokens(spec: AvatarSpec, seed: int) -> list[int]:
     return tokens
 
 
+def edit_tokens(source: AvatarSpec, edited: AvatarSpec, seed: int) -> tuple[list[int], list[int]]:
+    """(source tokens, edited tokens) of an edit: when neither names a style, the edit keeps whatever
+    the original's drawing settled on (its picked style, or the model's choice), so narrowing the
+    candidate styles (a wink) cannot switch the character to another style."""
+    source_tokens = drawable_tokens(source, seed)
+    if edited.style is None and source.style is None:
+        edited_tokens = list(edited.tokens())
+        edited_tokens[0] = source_tokens[0]
+    else:
+        edited_tokens = drawable_tokens(edited, seed)
+    return source_tokens, edited_tokens
+
+
+def changed_attributes(source: AvatarSpec, edited: AvatarSpec) -> tuple[str, ...]:
+    return tuple(a for a in VOCABULARY.attributes if getattr(source, a) != getattr(edited, a))
+
+
+def shared_steps_for(changed: Sequence[str], table: dict[str, int], steps: int) -> int:
+    """Steps an edit shares with its original: none for a new style, else the fewest of its changes."""
+    if not changed or "style" in changed:
+        return 0
+    return max(0, min(min(table.get(a, 0) for a in changed), steps - 1))
+
+
 @dataclass(frozen=True)
 class _Prepared:
     index: int
@@ -68,6 +108,8 @@ class _Prepared:
     mix_ratio: Optional[float] = None
     init_image: Optional[Image.Image] = None
     strength: Optional[float] = None
+    source_tokens: Optional[list[int]] = None
+    shared_steps: Optional[int] = None
 
 
 class BuiltinBackend:
@@ -80,12 +122,14 @@ class BuiltinBackend:
         steps: int = DEFAULT_STEPS,
         guidance: float = DEFAULT_GUIDANCE,
         max_batch: int = 8,
+        edit_shared_steps: Optional[dict[str, int]] = None,
     ):
         self._pipeline = pipeline
         self._model_version = model_version
         self.steps = steps
         self.guidance = guidance
         self.max_batch = max_batch
+        self.edit_shared_steps = dict(DEFAULT_EDIT_SHARED_STEPS if edit_shared_steps is None else edit_shared_steps)
 
     @classmethod
     def load(
@@ -99,7 +143,8 @@ class BuiltinBackend:
         weights_dir = Path(weights_dir)
         if not (weights_dir / "model_index.json").is_file():
             raise GenerationFailed(f"the built-in model's weights are missing: no model_index.json in {weights_dir}")
-        defaults = {"steps": DEFAULT_STEPS, "guidance": DEFAULT_GUIDANCE}
+        defaults: dict = {"steps": DEFAULT_STEPS, "guidance": DEFAULT_GUIDANCE,
+                          "edit_shared_steps": DEFAULT_EDIT_SHARED_STEPS}
         defaults_file = weights_dir / SAMPLING_DEFAULTS_FILE
         if defaults_file.is_file():
             defaults.update(json.loads(defaults_file.read_text()))
@@ -115,6 +160,7 @@ class BuiltinBackend:
             model_version=weights_version(weights_dir),
             steps=int(steps if steps is not None else defaults["steps"]),
             guidance=float(guidance if guidance is not None else defaults["guidance"]),
+            edit_shared_steps={**DEFAULT_EDIT_SHARED_STEPS, **defaults["edit_shared_steps"]},
         )
 
     # -- GeneratorBackend ------------------------------------------------------
@@ -129,7 +175,7 @@ class BuiltinBackend:
 
     @property
     def kinds(self) -> frozenset[str]:
-        return frozenset({"create", "reroll", "variation", "mix", "photo", "frame"})
+        return frozenset({"create", "reroll", "variation", "mix", "photo", "frame", "edit", "pack"})
 
     @property
     def pipeline(self) -> ChibiPipeline:
@@ -149,6 +195,8 @@ class BuiltinBackend:
     def _prepare(self, index: int, request: RenderRequest) -> _Prepared:
         if request.kind not in self.kinds:
             raise GenerationFailed(f"the built-in model cannot do {request.kind!r} renders")
+        if request.kind in ("edit", "pack"):
+            return self._prepare_edit(index, request)
         tokens = drawable_tokens(request.spec, request.seed)
         if request.kind in ("create", "reroll"):
             return _Prepared(index, tokens, request.seed)
@@ -183,6 +231,16 @@ class BuiltinBackend:
         strength = DEFAULT_PHOTO_STRENGTH if request.strength is None else request.strength
         return _Prepared(index, tokens, request.seed, init_image=request.init_image, strength=strength)
 
+    def _prepare_edit(self, index: int, request: RenderRequest) -> _Prepared:
+        if request.source_spec is None:
+            raise GenerationFailed(f"an {request.kind} needs the original avatar's spec")
+        source_tokens, tokens = edit_tokens(request.source_spec, request.spec, request.seed)
+        shared = request.shared_steps
+        if shared is None:
+            changed = changed_attributes(request.source_spec, request.spec)
+            shared = shared_steps_for(changed, self.edit_shared_steps, self.steps)
+        return _Prepared(index, tokens, request.seed, source_tokens=source_tokens, shared_steps=shared)
+
     def _groups(self, prepared: list[_Prepared]) -> list[list[_Prepared]]:
         # Image-to-image starts part-way through the schedule, so only equal strengths share a call.
         keyed: dict[Optional[float], list[_Prepared]] = {}
@@ -198,6 +256,7 @@ class BuiltinBackend:
             "variation": any(it.variation_seed is not None for it in group),
             "mix": any(it.mix_tokens is not None for it in group),
             "photo": group[0].init_image is not None,
+            "edit": any(it.source_tokens is not None for it in group),
         }
         kwargs = {}
         if has["variation"]:
@@ -210,6 +269,9 @@ class BuiltinBackend:
         if has["photo"]:
             kwargs["image"] = [it.init_image for it in group]
             kwargs["strength"] = group[0].strength
+        if has["edit"]:
+            kwargs["source_specs"] = [it.source_tokens for it in group]
+            kwargs["shared_steps"] = [it.shared_steps for it in group]
         try:
             return self._pipeline(
                 [it.tokens for it in group],

@@ -28,11 +28,11 @@ from core.spec import AvatarSpec, parse_spec
 from core.vocabulary import ATTRIBUTES, VOCABULARY
 from generator.backends.base import MixSource, RenderRequest
 from generator.builtin.backend import BuiltinBackend, drawable_tokens
-from generator.builtin.classifier import AttributeClassifier, load_classifier
+from generator.builtin.classifier import JUDGE_DIR, AttributeClassifier, load_classifier
 from generator.builtin.metrics import frechet_distance, mean_pairwise_distance
 from generator.builtin.sharpness import sharpness_ratios, sharpness_report
 from generator.builtin.train_classifier import accuracy
-from generator.builtin.training import DATA_ROOT, RUNS_ROOT, load_split, to_model_range, write_json
+from generator.builtin.training import DATA_ROOT, load_split, to_model_range, write_json
 
 
 def partial_spec(row: np.ndarray, rng: np.random.Generator, keep: float) -> AvatarSpec:
@@ -163,7 +163,7 @@ def model_sheet(backend: BuiltinBackend, test_images: np.ndarray, test_tokens: n
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", type=Path, default=Path("generator/weights/chibi"))
-    parser.add_argument("--classifier", type=Path, default=RUNS_ROOT / "classifier" / "ckpt.pt")
+    parser.add_argument("--classifier", type=Path, default=JUDGE_DIR, help="judge folder or checkpoint")
     parser.add_argument("--data", type=Path, default=DATA_ROOT)
     parser.add_argument("--n-generated", type=int, default=2000)
     parser.add_argument("--n-real", type=int, default=2000)

@@ -101,6 +101,8 @@ class ChibiPipeline(DiffusionPipeline):
         image: Optional[Sequence[Image.Image]],
         strength: float,
         output_type: str,
+        source_specs: Optional[Sequence[Optional[SpecLike]]] = None,
+        shared_steps: Optional[Sequence[Optional[int]]] = None,
     ) -> None:
         if len(specs) == 0:
             raise ValueError("`specs` is empty: pass at least one spec or token row")
@@ -110,7 +112,8 @@ class ChibiPipeline(DiffusionPipeline):
             if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
                 raise ValueError(f"seed {seed!r} is not a whole number from 0 to {MAX_SEED}")
         sizes = self.attribute_encoder.config.sizes
-        for spec in list(specs) + [m for m in (mix_specs or []) if m is not None]:
+        partners = [m for m in (*(mix_specs or []), *(source_specs or [])) if m is not None]
+        for spec in list(specs) + partners:
             if isinstance(spec, AvatarSpec):
                 continue
             row = list(spec)
@@ -127,6 +130,8 @@ class ChibiPipeline(DiffusionPipeline):
             ("mix_seeds", mix_seeds),
             ("mix_ratios", mix_ratios),
             ("image", image),
+            ("source_specs", source_specs),
+            ("shared_steps", shared_steps),
         ):
             if values is not None and len(values) != len(specs):
                 raise ValueError(f"`{name}` has {len(values)} entries but `specs` has {len(specs)}")
@@ -137,6 +142,13 @@ class ChibiPipeline(DiffusionPipeline):
         for i, spec in enumerate(mix_specs or []):
             if spec is not None and (mix_seeds is None or mix_seeds[i] is None):
                 raise ValueError(f"mix partner {i} has a spec but no seed in `mix_seeds`")
+        for i, steps in enumerate(shared_steps or []):
+            if steps is None:
+                continue
+            if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+                raise ValueError(f"shared_steps {steps!r} is not a whole number >= 0")
+            if source_specs is None or source_specs[i] is None:
+                raise ValueError(f"image {i} shares {steps} steps but has no spec in `source_specs`")
         if image is not None and not 0.0 <= strength <= 1.0:
             raise ValueError(f"strength {strength!r} is not between 0 and 1")
         if output_type not in OUTPUT_TYPES:
@@ -188,6 +200,8 @@ class ChibiPipeline(DiffusionPipeline):
         mix_ratios: Optional[Sequence[Optional[float]]] = None,
         image: Optional[Sequence[Image.Image]] = None,
         strength: float = 0.7,
+        source_specs: Optional[Sequence[Optional[SpecLike]]] = None,
+        shared_steps: Optional[Sequence[Optional[int]]] = None,
         output_type: str = "pil",
         return_dict: bool = True,
     ) -> Union[ChibiPipelineOutput, tuple]:
@@ -204,13 +218,16 @@ class ChibiPipeline(DiffusionPipeline):
                 slerped and the conditioning blended by `ratio` (0 = this avatar, 1 = the other).
             image / strength: image-to-image (SDEdit): start from each image noised to `strength`
                 (0 keeps the image, 1 ignores it).
+            source_specs / shared_steps: per image, an edit of another avatar (same seed): the first
+                `shared_steps` denoising steps follow the source's conditioning, which lays down
+                the character's shape, and the rest follow `specs`, which draw the change.
             output_type: "pil" (resized to `output_size`), "np" (uint8 HxWx3, native size) or
                 "pt" (float (B, 3, S, S) in [0, 1], native size).
         """
         # 1. Check inputs.
         self.check_inputs(
             specs, seeds, num_inference_steps, guidance_scale, variation_seeds, variation_strengths,
-            mix_specs, mix_seeds, mix_ratios, image, strength, output_type,
+            mix_specs, mix_seeds, mix_ratios, image, strength, output_type, source_specs, shared_steps,
         )
         device = self._execution_device
         dtype = self.unet.dtype
@@ -225,11 +242,18 @@ class ChibiPipeline(DiffusionPipeline):
                 other = self.attribute_encoder(self.tokens_of([partner]).to(device))[0]
                 cond[i] = (1 - ratio) * cond[i] + ratio * other
         use_cfg = guidance_scale > 1.0
+        null_cond = None
         if use_cfg:
             null_tokens = torch.zeros((batch, self.attribute_encoder.n_attributes), dtype=torch.long, device=device)
-            cond = torch.cat([self.attribute_encoder(null_tokens), cond])
+            null_cond = self.attribute_encoder(null_tokens).to(dtype)
         cond = cond.to(dtype)
-        class_labels = cond.flatten(1)
+        # An edit's source conditioning and, per image, how many of the first steps follow it.
+        source_cond, shared = cond, [0] * batch
+        if source_specs is not None and shared_steps is not None:
+            rows = [s if s is not None else specs[i] for i, s in enumerate(source_specs)]
+            source_cond = self.attribute_encoder(self.tokens_of(rows).to(device)).to(dtype)
+            shared = [int(k) if k is not None and src is not None else 0
+                      for k, src in zip(shared_steps, source_specs, strict=True)]
 
         # 3. Initial noise per image: its seed, perturbed (variation) or slerped (mix).
         noises = []
@@ -264,10 +288,15 @@ class ChibiPipeline(DiffusionPipeline):
             latents = noise * self.scheduler.init_noise_sigma
 
         # 5. Denoising loop with classifier-free guidance.
-        for t in self.progress_bar(timesteps):
+        for step, t in enumerate(self.progress_bar(timesteps)):
+            follows_source = torch.tensor([step < k for k in shared], device=device).view(-1, 1, 1)
+            step_cond = torch.where(follows_source, source_cond, cond) if any(shared) else cond
+            if null_cond is not None:
+                step_cond = torch.cat([null_cond, step_cond])
+            class_labels = step_cond.flatten(1)
             model_in = torch.cat([latents] * 2) if use_cfg else latents
             model_in = self.scheduler.scale_model_input(model_in, t)
-            eps = self.unet(model_in, t, encoder_hidden_states=cond, class_labels=class_labels).sample
+            eps = self.unet(model_in, t, encoder_hidden_states=step_cond, class_labels=class_labels).sample
             if use_cfg:
                 eps_null, eps_cond = eps.chunk(2)
                 eps = eps_null + guidance_scale * (eps_cond - eps_null)

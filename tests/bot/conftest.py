@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import AvatarBot, build_bot
 from core.db.engine import make_engine, make_session_factory
 from core.dispatch import filesystem_queue_dir, make_producer
+from core.image_stores import make_image_store
 from core.images import ImageStore
 from core.settings import Settings
 from tests.bot.fake_discord import APPLICATION_ID, FakeDiscord, settle
@@ -31,7 +32,9 @@ def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Fail a test whose bot logged an error it did not expect (mark expected records `.expected`)."""
     caplog.set_level(logging.WARNING)
     yield
-    unexpected = [r for r in caplog.records if r.levelno >= logging.ERROR and not getattr(r, "expected", False)]
+    # caplog.records would be this teardown's records only: read the setup's and the test's own.
+    records = [r for phase in ("setup", "call") for r in caplog.get_records(phase)]
+    unexpected = [r for r in records if r.levelno >= logging.ERROR and not getattr(r, "expected", False)]
     assert not unexpected, [r.getMessage() for r in unexpected]
 
 
@@ -73,7 +76,7 @@ async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDis
 
 @pytest.fixture
 def bot_images(bot_settings: Settings) -> ImageStore:
-    return ImageStore(bot_settings.resolved_image_dir)
+    return make_image_store(bot_settings)
 
 
 BotStarter = Callable[..., Awaitable[AvatarBot]]

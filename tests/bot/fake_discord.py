@@ -88,23 +88,36 @@ class Call:
 
 @dataclass(frozen=True)
 class Failure:
-    """An answer the stand-in gives instead of success, for requests matching `method` and `pattern`."""
+    """An answer the stand-in gives instead of success, for requests matching `method` and `pattern`
+    (after letting the first `after` of them through: "the fourth upload fails")."""
 
     method: str
     pattern: str
     status: int
     code: int
     message: str
+    after: int = 0
+
+
+# Discord's answers to guild emoji and sticker uploads that go wrong (JSON error codes).
+MAX_EMOJIS = (400, 30008, "Maximum number of emojis reached (50)")
+MAX_STICKERS = (400, 30039, "Maximum number of stickers reached (5)")
+MISSING_PERMISSIONS = (403, 50013, "Missing Permissions")
+INVALID_FORM_BODY = (400, 50035, "Invalid Form Body")
 
 
 @dataclass
 class FakeDiscord:
     """The local REST API. `calls` lists every request in order; `files` are served for attachment
-    downloads (path -> bytes); `failures` make matching requests fail (as an expired token would)."""
+    downloads (path -> bytes); `failures` make matching requests fail (as an expired token would).
+    The guild (GUILD_ID) has a boost tier and its custom emojis and stickers, which uploads add to."""
 
     calls: list[Call] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    premium_tier: int = 0
+    guild_emojis: list[dict[str, Any]] = field(default_factory=list)
+    guild_stickers: list[dict[str, Any]] = field(default_factory=list)
     _runner: Optional[web.AppRunner] = None
     _base: str = ""
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -120,9 +133,21 @@ class FakeDiscord:
         return f"{self._base}{path}"
 
     def fail(
-        self, method: str, pattern: str, *, status: int = 404, code: int = 10015, message: str = "Unknown Webhook"
+        self, method: str, pattern: str, *, status: int = 404, code: int = 10015, message: str = "Unknown Webhook",
+        after: int = 0,
     ) -> None:
-        self.failures.append(Failure(method, pattern, status, code, message))
+        self.failures.append(Failure(method, pattern, status, code, message, after))
+
+    def fail_with(self, method: str, pattern: str, answer: tuple[int, int, str], *, after: int = 0) -> None:
+        """Fail matching requests with one of Discord's error answers (MAX_EMOJIS, MISSING_PERMISSIONS...)."""
+        status, code, message = answer
+        self.fail(method, pattern, status=status, code=code, message=message, after=after)
+
+    def add_emoji(self, name: str, *, animated: bool = False) -> None:
+        self.guild_emojis.append(_emoji(name, animated=animated))
+
+    def add_sticker(self, name: str) -> None:
+        self.guild_stickers.append(_sticker(name, "", "\N{GRINNING FACE}"))
 
     async def start(self) -> None:
         app = web.Application()
@@ -170,14 +195,19 @@ class FakeDiscord:
         path = "/" + request.match_info["tail"]
         body: Any = None
         files: list[tuple[str, bytes]] = []
+        form: dict[str, str] = {}
         if request.content_type.startswith("multipart/"):
             reader = await request.multipart()
             async for part in reader:
                 data = await part.read()  # type: ignore[union-attr]
                 if part.name == "payload_json":  # type: ignore[union-attr]
                     body = json.loads(data)
+                elif part.filename is None:  # type: ignore[union-attr]  # a plain form field (a sticker's name)
+                    form[str(part.name)] = bytes(data).decode()  # type: ignore[union-attr]
                 else:
                     files.append((part.filename or "", bytes(data)))  # type: ignore[union-attr]
+            if body is None and form:
+                body = form
         elif request.can_read_body:
             body = await request.json()
         call = Call(request.method, path, dict(request.query), body, tuple(files), time.monotonic())
@@ -189,7 +219,9 @@ class FakeDiscord:
         if needs_bot_token and not request.headers.get("Authorization", "").startswith("Bot "):
             return _error(401, "401: Unauthorized", 0)
         for failure in self.failures:
-            if call.matches(failure.method, failure.pattern):
+            if call.matches(failure.method, failure.pattern) and len(self.matching(call.method, failure.pattern)) > (
+                failure.after
+            ):
                 return _error(failure.status, failure.message, failure.code)
         return self._respond(call)
 
@@ -216,6 +248,21 @@ class FakeDiscord:
             recipient = int((call.json or {})["recipient_id"])
             dm = {"id": str(recipient + 1), "type": 1, "recipients": [user_payload(recipient, "someone")], "flags": 0}
             return _json(dm)
+        if call.matches("GET", rf"/guilds/{GUILD_ID}"):
+            return _json(self._guild())
+        if call.matches("GET", rf"/guilds/{GUILD_ID}/emojis"):
+            return _json(list(self.guild_emojis))
+        if call.matches("GET", rf"/guilds/{GUILD_ID}/stickers"):
+            return _json(list(self.guild_stickers))
+        if call.matches("POST", rf"/guilds/{GUILD_ID}/emojis"):
+            emoji = _emoji(str((call.json or {}).get("name")))
+            self.guild_emojis.append(emoji)
+            return _json(emoji, status=201)
+        if call.matches("POST", rf"/guilds/{GUILD_ID}/stickers"):
+            body = call.json or {}
+            sticker = _sticker(body.get("name", ""), body.get("description", ""), body.get("tags", ""))
+            self.guild_stickers.append(sticker)
+            return _json(sticker, status=201)
         if call.matches("PUT", rf"/applications/{APPLICATION_ID}/commands"):
             return _json(
                 [
@@ -224,6 +271,38 @@ class FakeDiscord:
                 ]
             )
         return _error(404, "404: Not Found", 0)
+
+
+    def _guild(self) -> dict[str, Any]:
+        return {
+            "id": str(GUILD_ID),
+            "name": "avatar club",
+            "icon": None,
+            "owner_id": str(OWNER_ID),
+            "premium_tier": self.premium_tier,
+            "premium_subscription_count": 0,
+            "features": [],
+            "roles": [],
+            "emojis": list(self.guild_emojis),
+            "stickers": list(self.guild_stickers),
+            "preferred_locale": "en-US",
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "mfa_level": 0,
+            "nsfw_level": 0,
+            "system_channel_flags": 0,
+        }
+
+
+def _emoji(name: str, *, animated: bool = False) -> dict[str, Any]:
+    return {"id": snowflake(), "name": name, "roles": [], "require_colons": True, "managed": False,
+            "animated": animated, "available": True}
+
+
+def _sticker(name: str, description: str, tags: str) -> dict[str, Any]:
+    return {"id": snowflake(), "name": name, "description": description, "tags": tags, "type": 2,
+            "format_type": 1, "available": True, "guild_id": str(GUILD_ID)}
 
 
 def _json(data: Any, *, status: int = 200) -> web.Response:
@@ -446,8 +525,8 @@ def feed(bot: discord.Client, payload: dict[str, Any]) -> None:
     bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
 
 
-# Names discord.py gives the tasks that run command and component handlers.
-_HANDLER_TASKS = ("CommandTree-invoker", "discord-ui-")
+# Names discord.py gives the tasks that run command and component handlers (and the bot's on_interaction).
+_HANDLER_TASKS = ("CommandTree-invoker", "discord-ui-", "discord.py: on_interaction")
 
 
 async def settle(timeout: float = 5.0) -> None:

@@ -76,7 +76,9 @@ async def test_a_finished_avatar_replaces_the_reply_with_picture_and_buttons_onc
     assert "style micah" in embed["description"]
     stored = bot_images.read_bytes(job(bot_sessions, job_id).image_key)
     assert edit.files == ((f"avatar-{job_id}.png", stored),)
-    assert _buttons(edit) == [f"avatar:{a}:{job_id}" for a in ("reroll", "vary", "save", "delete", "report", "export")]
+    assert _buttons(edit) == [
+        f"avatar:{a}:{job_id}" for a in ("reroll", "vary", "change", "save", "delete", "report", "export")
+    ]
     assert job(bot_sessions, job_id).delivered_at is not None
 
     # A second notification, a sweep, another handler: nothing more is sent.

@@ -69,7 +69,7 @@ async def test_mix_with_an_id_past_the_column_does_not_exist(offline_bot, fake_d
     assert "does not exist" in await _text_answer(fake_discord)
 
 
-@pytest.mark.parametrize("action", ["reroll", "vary", "save", "delete", "report", "export"])
+@pytest.mark.parametrize("action", ["reroll", "vary", "change", "save", "delete", "report", "export"])
 async def test_a_button_with_an_id_past_the_column_does_not_exist(
     offline_bot, fake_discord: FakeDiscord, action
 ) -> None:

@@ -19,7 +19,7 @@ def test_custom_ids_fit_discords_limit_and_round_trip() -> None:
 
 def test_members_get_no_moderator_buttons() -> None:
     labels = [item.item.label for item in result_view(1, "zh-CN").children]
-    assert labels == ["重抽", "变体", "收藏", "删除", "举报", "导出"]
+    assert labels == ["重抽", "变体", "编辑", "收藏", "删除", "举报", "导出"]
 
 
 def test_forget_me_buttons_name_the_user() -> None:

@@ -13,8 +13,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -71,9 +73,12 @@ class Worker:
         self._log.close()
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, sessionmaker[Session], Worker]]:
-    root = tmp_path_factory.mktemp("bot-worker-stack")
+@contextmanager
+def running_stack(
+    root: Path, extra: Mapping[str, str] = MappingProxyType({})
+) -> Iterator[tuple[Settings, sessionmaker[Session], Worker]]:
+    """Settings, sessions and a registered worker of an embedded stack under `root`; `extra` adds or
+    replaces AVATARBOT_* variables (for the bot's Settings and the worker's environment alike)."""
     weights = root / "weights"
     values = {
         "AVATARBOT_DATA_DIR": str(root / "data"),
@@ -83,6 +88,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, 
         "AVATARBOT_WORKER_HEARTBEAT_S": "0.5",
         "AVATARBOT_RECONCILE_EVERY_S": "3600",
         "AVATARBOT_LOG_LEVEL": "INFO",
+        **extra,
     }
     settings = Settings(
         **{k.removeprefix("AVATARBOT_").lower(): v for k, v in values.items()}, discord_application_id=APPLICATION_ID
@@ -105,6 +111,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, 
     finally:
         worker.stop()
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, sessionmaker[Session], Worker]]:
+    with running_stack(tmp_path_factory.mktemp("bot-worker-stack")) as running:
+        yield running
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from core.errors import InvalidImageKey, NotFound
-from core.images import ImageStore, check_key
+from core.images import check_key
+from core.local_images import LocalImageStore as ImageStore
 
 METADATA = {"spec": '{"style":"lorelei"}', "seed": "42", "model": "builtin chibi-v1", "details": "猫耳 ✿"}
 

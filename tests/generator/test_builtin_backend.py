@@ -27,7 +27,7 @@ def backend(weights) -> BuiltinBackend:
 def test_backend_implements_the_protocol(backend, weights):
     assert isinstance(backend, GeneratorBackend)
     assert backend.name == "builtin"
-    assert backend.kinds == {"create", "reroll", "variation", "mix", "photo", "frame"}
+    assert backend.kinds == {"create", "reroll", "variation", "mix", "photo", "frame", "edit", "pack"}
     assert backend.model_version == weights_version(weights) and len(backend.model_version) == 12
     assert (backend.steps, backend.guidance) == (3, 2.0)
 

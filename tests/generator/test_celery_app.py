@@ -9,7 +9,7 @@ from core.db import repositories as repo
 from core.db.models import JobStatus
 from core.dispatch import GENERATE_TASK, filesystem_queue_dir
 from core.errors import TransientGenerationError
-from core.images import ImageStore
+from core.image_stores import make_image_store
 from core.notify import PollingNotifier
 from core.settings import Settings
 from core.spec import parse_spec
@@ -32,7 +32,7 @@ def test_a_transient_failure_is_sent_again_with_a_countdown(tmp_path: Path, sess
     context = WorkerContext(
         settings=settings,
         session_factory=session_factory,
-        image_store=ImageStore(tmp_path / "images"),
+        image_store=make_image_store(settings),
         notifier=PollingNotifier(session_factory),
         worker_id="w@host",
         load_backend=BusyBackend,

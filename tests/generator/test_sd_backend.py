@@ -87,7 +87,7 @@ def _photo(color: tuple[int, int, int]) -> Image.Image:
 def test_backend_meets_the_worker_interface(backend: StableDiffusionBackend) -> None:
     assert isinstance(backend, GeneratorBackend)
     assert backend.name == "stable-diffusion"
-    assert backend.kinds == {"create", "reroll", "variation", "mix", "photo"}
+    assert backend.kinds == {"create", "reroll", "variation", "mix", "photo", "edit", "pack"}
     assert backend.model_version.startswith("sd15/tiny-sd15@") and len(backend.model_version.split("@")[1]) == 12
     assert backend.pipeline.unet.dtype == torch.float32  # CPU: float32
 

@@ -20,6 +20,7 @@ from core.db.models import Job, JobStatus, ReviewState, User
 from core.db.repositories.leases import return_job_from_dead_worker
 from core.errors import GenerationFailed, TransientGenerationError
 from core.images import ImageStore
+from core.local_images import LocalImageStore
 from core.settings import Settings
 from core.spec import parse_spec
 from generator.backends.base import RenderRequest, RenderResult
@@ -246,8 +247,9 @@ def test_each_kind_maps_to_its_render_request(session_factory, image_store, tmp_
     [original] = create(session_factory)
     [other] = create(session_factory)
     photo_key = image_store.put_image(Image.new("RGB", (16, 16), "white"), {"source": "upload"}, ai_generated=False)
-    [variation] = create(session_factory, kind="variation", parent_id=original,
-                         params={"strength": 0.3, "variation_seed": 9})
+    [variation] = create(
+        session_factory, kind="variation", parent_id=original, params={"strength": 0.3, "variation_seed": 9}
+    )
     [mix] = create(session_factory, kind="mix", parent_id=original, mix_parent_id=other, params={"mix_ratio": 0.25})
     [photo] = create(session_factory, kind="photo", params={"source_image_key": photo_key, "strength": 0.6})
     [broken] = create(session_factory, kind="variation", params={"strength": 0.3})
@@ -370,7 +372,7 @@ def remove(gallery: Gallery, job_id: int, how: str) -> None:
         gallery.forget(OWNER)
 
 
-def pictures(image_store: ImageStore) -> list[Path]:
+def pictures(image_store: LocalImageStore) -> list[Path]:
     return sorted(image_store.root.rglob("*.png"))
 
 
@@ -381,7 +383,7 @@ def assert_gone(session_factory: sessionmaker[Session], job_id: int, how: str) -
             assert session.get(User, OWNER) is None
 
 
-class StoreThatRaces(ImageStore):
+class StoreThatRaces(LocalImageStore):
     """Runs `race` once, when the worker stores its first picture: the worker then holds the job's
     row (it checked the job is still its own) and has not committed yet."""
 
@@ -521,7 +523,7 @@ def test_a_picture_another_avatar_uses_is_kept_when_the_commit_fails(session_fac
     run_generate(context, first, requeue=no_requeue)
     [picture] = pictures(image_store)
 
-    class SameBytes(ImageStore):
+    class SameBytes(LocalImageStore):
         def put_image(self, image: Image.Image, metadata: Any, *, ai_generated: bool = True) -> str:
             return picture.stem
 
@@ -540,3 +542,22 @@ def test_a_picture_another_avatar_uses_is_kept_when_the_commit_fails(session_fac
     assert pictures(image_store) == [picture]
     with session_factory() as session:
         assert session.scalar(select(Job.image_key).where(Job.id == first)) == picture.stem
+
+
+def test_an_image_store_that_cannot_be_reached_is_an_outage_the_job_waits_for(
+    session_factory, s3_endpoint: str, tmp_path: Path
+) -> None:
+    from core.image_stores import make_image_store
+    from tests.s3_server import s3_settings_for
+
+    unreachable = make_image_store(s3_settings_for(s3_endpoint, "no-such-bucket", tmp_path))
+    context = make_context(session_factory, unreachable, ScriptedBackend())
+    [create_job] = create(session_factory)
+    [photo] = create(session_factory, kind="photo", params={"source_image_key": "a" * 64})
+
+    requeued: list[list[int]] = []
+    for job_id in (create_job, photo):
+        outcome = run_generate(context, job_id, requeue=lambda ids, delay: requeued.append(list(ids)))
+        assert outcome.retried == [job_id] and requeued[-1] == [job_id], job_id
+        row = job(session_factory, job_id)
+        assert row.status == JobStatus.QUEUED and "the image bucket 'no-such-bucket' does not exist" in row.error

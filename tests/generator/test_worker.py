@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 from core.db import repositories as repo
-from core.images import ImageStore
+from core.image_stores import make_image_store
 from core.notify import PollingNotifier
 from core.settings import Settings
 from generator.context import WorkerContext, make_worker_id
@@ -17,7 +17,7 @@ def test_heartbeat_registers_the_worker_and_a_clean_shutdown_removes_it(session_
     context = WorkerContext(
         settings=Settings(data_dir=tmp_path),
         session_factory=session_factory,
-        image_store=ImageStore(tmp_path / "images"),
+        image_store=make_image_store(Settings(data_dir=tmp_path)),
         notifier=PollingNotifier(session_factory),
         worker_id=make_worker_id(Settings()),
         load_backend=lambda: (_ for _ in ()).throw(AssertionError("must not load")),

@@ -72,6 +72,18 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_job(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "data"]  # only the log folder
 
 
+def test_an_s3_image_store_without_a_bucket_is_refused_before_any_job(
+    cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AVATARBOT_IMAGE_BACKEND", "s3")
+
+    code, _, err = run_main(["generate", "--hair", "long", "--out", str(tmp_path / "out")], capsys)
+
+    assert code == 2 and err.count("\n") == 1
+    assert "AVATARBOT_IMAGE_BACKEND=s3 needs a bucket: set AVATARBOT_S3_BUCKET" in err
+    assert not (cli_env / "avatarbot.sqlite3").exists()  # no database, so no job
+
+
 def test_unexpected_errors_show_an_id_and_log_the_traceback(
     cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,7 +13,8 @@ import pytest
 
 from core.db.models import JobStatus
 from core.dispatch import enqueue_generate, make_producer
-from core.images import AI_GENERATED_KEY, ImageStore
+from core.image_stores import make_image_store
+from core.images import AI_GENERATED_KEY
 from tests.integration.conftest import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -30,7 +31,7 @@ def test_twenty_jobs_are_each_done_exactly_once(stack: Stack) -> None:
 
     rows = stack.wait_finished(job_ids, timeout_s=180)
 
-    store = ImageStore(stack.settings.resolved_image_dir)
+    store = make_image_store(stack.settings)
     worker_ids = {worker.worker_id for worker in stack.workers}
     for row in rows:
         assert row.status == JobStatus.DONE, (row.id, row.status, row.error)
@@ -40,7 +41,7 @@ def test_twenty_jobs_are_each_done_exactly_once(stack: Stack) -> None:
         assert row.enqueued_at is not None and row.started_at is not None and row.finished_at is not None
         assert row.queued_at <= row.started_at <= row.finished_at
         assert row.model_version and len(row.model_version) == 12
-        assert store.path(row.image_key).is_file()
+        assert store.exists(row.image_key)
         metadata = store.read_metadata(row.image_key)
         assert metadata["job_id"] == str(row.id)
         assert metadata["seed"] == str(row.seed)

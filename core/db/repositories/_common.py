@@ -38,6 +38,8 @@ def paginate(session: Session, query: Select[Any], *, page: int, page_size: int)
     if not 1 <= page_size <= 100:
         raise ValueError(f"page_size must be from 1 to 100, not {page_size}")
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    # A page past the end is the last one: a command may ask for page 2^63, whose offset no column holds.
+    page = min(page, max(0, -(-total // page_size) - 1))
     items = list(session.scalars(query.limit(page_size).offset(page * page_size)))
     return Page(items=items, total=total, page=page, page_size=page_size)
 

@@ -9,6 +9,10 @@ so two handlers (an event and a sweep, or two bot processes) never both send the
 
 The bot claims BEFORE sending (at most once): a crash between claim and send loses that one
 message, never doubles it, and the avatar is still in the owner's history.
+
+With several bot processes (core/shards.py) the sweeps and the progress lines take a `ShardPlan`:
+a process looks first at the guilds on its own shards, and at the others' jobs only once they are
+`takeover_before` old (their process may be down). The claims above stay what makes it exactly once.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, ColumnElement, Integer, delete, false, func, literal, or_, select, true, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.db.models import FINISHED_STATUSES, InteractionReply, Job, ReviewState, utcnow
+from core.shards import ShardPlan
 
 _avatars = Job.__table__
 _replies = InteractionReply.__table__
@@ -96,14 +101,30 @@ def claim_reply_answer(session: Session, request_id: str) -> bool:
     return result.rowcount == 1
 
 
-def open_replies(session: Session, *, now: datetime, limit: int = 50) -> list[InteractionReply]:
-    """Replies still showing progress whose token is valid at `now`, newest first."""
+def on_shards(guild_id: InstrumentedAttribute[Optional[int]], plan: Optional[ShardPlan]) -> ColumnElement[bool]:
+    """SQL for "this guild's events come to a process running `plan`" (no guild: shard 0), as
+    core.shards.shard_of computes it: (guild_id >> 22) % count."""
+    if plan is None or plan.ids is None or plan.count is None:
+        return true()
+    if not plan.ids:
+        return false()
+    # PostgreSQL shifts a bigint by an integer only: say the 22 is one.
+    shard = func.coalesce(guild_id, 0).op(">>", return_type=BigInteger)(literal(22, type_=Integer)) % plan.count
+    return shard.in_(plan.ids)
+
+
+def open_replies(
+    session: Session, *, now: datetime, limit: int = 50, shards: Optional[ShardPlan] = None
+) -> list[InteractionReply]:
+    """Replies still showing progress whose token is valid at `now`, newest first (only those of
+    guilds on `shards`, when given)."""
     query = (
         select(InteractionReply)
         .where(
             InteractionReply.answered_at.is_(None),
             InteractionReply.token.is_not(None),
             InteractionReply.expires_at > now,
+            on_shards(InteractionReply.guild_id, shards),
         )
         .order_by(InteractionReply.created_at.desc())
         .limit(limit)
@@ -156,10 +177,20 @@ def claim_hold(session: Session, job_id: int) -> bool:
     return result.rowcount == 1
 
 
-def undelivered_job_ids(session: Session, *, limit: int = 200) -> list[int]:
+def undelivered_job_ids(
+    session: Session,
+    *,
+    limit: int = 200,
+    shards: Optional[ShardPlan] = None,
+    takeover_before: Optional[datetime] = None,
+) -> list[int]:
     """Finished jobs of requests the bot answers that nobody has handled yet, oldest first:
     never shown and never held, or approved by a moderator after being held. Rejected ones
-    are left alone."""
+    are left alone. With `shards`, only jobs of guilds on those shards, and any other job that
+    finished before `takeover_before` (None: no other)."""
+    mine = on_shards(Job.guild_id, shards)
+    if takeover_before is not None:
+        mine = or_(mine, Job.finished_at <= takeover_before)
     query = (
         select(Job.id)
         .join(InteractionReply, InteractionReply.request_id == Job.request_id)
@@ -168,6 +199,7 @@ def undelivered_job_ids(session: Session, *, limit: int = 200) -> list[int]:
             Job.status.in_(FINISHED_STATUSES),
             Job.review_state != ReviewState.REJECTED,
             or_(Job.held_at.is_(None), Job.review_state == ReviewState.APPROVED),
+            mine,
         )
         .order_by(Job.finished_at, Job.id)
         .limit(limit)

@@ -130,7 +130,9 @@ def job_statuses(session: Session, job_ids: Collection[int]) -> dict[int, JobSta
     return {job_id: JobStatus(status) for job_id, status in rows}
 
 
-def claim_jobs(session: Session, job_id: int, *, worker_id: str, backend: str, limit: int = 1) -> list[Job]:
+def claim_jobs(
+    session: Session, job_id: int, *, worker_id: str, backend: str, limit: int = 1, with_pack: bool = False
+) -> list[Job]:
     """Atomically move `job_id` (if still queued) and up to `limit - 1` other queued jobs of `backend`
     (oldest first) to running, for this worker.
 
@@ -138,6 +140,9 @@ def claim_jobs(session: Session, job_id: int, *, worker_id: str, backend: str, l
     caller: on PostgreSQL the picking subquery locks rows with FOR UPDATE SKIP LOCKED
     (racing workers take different jobs, never the same, and never wait for a lock, so
     no lock order is needed); SQLite runs a writing statement under its database lock.
+    With `with_pack`, when `job_id` is a member of an expression pack, the pack's other queued
+    members (same request id, kind pack) are claimed with it, whatever `limit`: a pack is drawn
+    in one batched call.
     Returns the claimed jobs, `job_id` first when it was among them; an empty list when
     there was nothing to claim.
     """
@@ -156,11 +161,20 @@ def claim_jobs(session: Session, job_id: int, *, worker_id: str, backend: str, l
     if limit > 1:
         picks.append(
             select(_avatars.c.id)
-            .where(queued, _avatars.c.backend == backend, _avatars.c.id != job_id)
+            .where(queued, _avatars.c.backend == backend, _avatars.c.id != job_id, *_not_packs(with_pack))
             .order_by(_avatars.c.queued_at, _avatars.c.id)
             .limit(limit - 1)
             .with_for_update(skip_locked=True)
             .cte("picked_others")
+            .prefix_with("MATERIALIZED")
+        )
+    if with_pack:
+        mine = select(_avatars.c.request_id).where(_avatars.c.id == job_id, _avatars.c.kind == JobKind.PACK)
+        picks.append(
+            select(_avatars.c.id)
+            .where(queued, _avatars.c.kind == JobKind.PACK, _avatars.c.request_id == mine.scalar_subquery())
+            .with_for_update(skip_locked=True)
+            .cte("picked_pack")
             .prefix_with("MATERIALIZED")
         )
     picked = or_(*(_avatars.c.id.in_(select(pick.c.id)) for pick in picks))
@@ -180,6 +194,11 @@ def claim_jobs(session: Session, job_id: int, *, worker_id: str, backend: str, l
     jobs = _load(session, claimed_ids)
     jobs.sort(key=lambda job: (job.id != job_id, job.queued_at, job.id))
     return jobs
+
+
+def _not_packs(with_pack: bool) -> list:
+    # Pack members are claimed only together, by a message of their own pack.
+    return [_avatars.c.kind != JobKind.PACK] if with_pack else []
 
 
 def mark_done(

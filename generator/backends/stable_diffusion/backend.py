@@ -38,7 +38,9 @@ from generator.noise import seeded_noise, slerp, step_generator
 
 log = logging.getLogger(__name__)
 
-KINDS = frozenset({"create", "reroll", "variation", "mix", "photo"})
+# An edit or a pack member is the edited prompt drawn from the original's seed: same noise, same
+# per-step generator, so the composition stays close (without the built-in model's shared steps).
+KINDS = frozenset({"create", "reroll", "variation", "mix", "photo", "edit", "pack"})
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ class StableDiffusionBackend:
         if kind not in KINDS:
             raise GenerationFailed(f"the Stable Diffusion backend cannot render {kind!r} requests")
         prompt = self._prompt(request.spec)
-        if kind in ("create", "reroll"):
+        if kind in ("create", "reroll", "edit", "pack"):
             return _Item(prompt=prompt, step_seed=request.seed, noise=self._noise(request.seed))
         if kind == "variation":
             if request.variation_seed is None:

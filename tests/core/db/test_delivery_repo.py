@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Optional
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import repositories as repo
 from core.db.models import Job, ReviewState, utcnow
+from core.shards import ShardPlan, shard_of
 from core.spec import parse_spec
 
 ALICE, BOB = 111111111111111111, 222222222222222222
@@ -184,3 +186,49 @@ def test_review_queue_and_audit_log_pages(session_factory: sessionmaker[Session]
         assert repo.review_queue_page(session, guild_id=GUILD + 1).total == 0
         log = repo.moderation_log_page(session, guild_id=GUILD, target_user_id=ALICE, page=0, page_size=page_size)
         assert log.total == 2 and log.items[0].id > log.items[1].id
+
+
+def _guild_request(session: Session, guild_id: Optional[int]) -> Job:
+    [job] = repo.create_jobs(
+        session, owner_id=ALICE, spec=parse_spec({}), seeds=[0], backend="builtin", guild_id=guild_id
+    )
+    repo.save_reply(
+        session,
+        request_id=job.request_id,
+        application_id=APP,
+        token="secret-token",
+        expires_at=utcnow() + timedelta(minutes=15),
+        user_id=ALICE,
+        locale="en-US",
+        ephemeral=False,
+        guild_id=guild_id,
+    )
+    session.commit()
+    return job
+
+
+def test_the_sweep_of_a_shard_sees_its_guilds_and_late_jobs_of_the_others(
+    session_factory: sessionmaker[Session],
+) -> None:
+    # Real-sized guild ids (up to 2^63) on every shard of 4, and a direct message (shard 0): the SQL
+    # must place each exactly where core.shards.shard_of (Discord's formula) does.
+    guilds = [(1 << 62) + (n << 22) + n for n in range(8)] + [(1 << 63) - 1, 41771983423143937, None]
+    with session_factory() as session:
+        jobs = [_guild_request(session, guild) for guild in guilds]
+        for n, job in enumerate(jobs):
+            _finish(session, job, n)
+        for ids in ((0,), (1, 3), (2,), (0, 1, 2, 3)):
+            plan = ShardPlan(count=4, ids=ids)
+            expected = {job.id for job in jobs if shard_of(job.guild_id, 4) in ids}
+            assert set(repo.undelivered_job_ids(session, shards=plan)) == expected, ids
+            open_ids = {r.request_id for r in repo.open_replies(session, now=utcnow(), shards=plan)}
+            assert open_ids == {job.request_id for job in jobs if shard_of(job.guild_id, 4) in ids}
+        # Another process's jobs once they are late: all of them, whatever the shard.
+        plan = ShardPlan(count=4, ids=(2,))
+        late = utcnow() + timedelta(seconds=1)
+        assert set(repo.undelivered_job_ids(session, shards=plan, takeover_before=late)) == {j.id for j in jobs}
+        early = min(j.finished_at for j in repo.request_jobs(session, jobs[0].request_id)) - timedelta(seconds=1)
+        assert set(repo.undelivered_job_ids(session, shards=plan, takeover_before=early)) == {
+            job.id for job in jobs if shard_of(job.guild_id, 4) == 2
+        }
+        assert set(repo.undelivered_job_ids(session, shards=ShardPlan())) == {j.id for j in jobs}
