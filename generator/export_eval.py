@@ -1,9 +1,10 @@
 """Figures and sheets of issue 14 (profile-ready avatars), written to export_eval.json beside the
 weights and to docs/:
 
-- matte: the classical and the learned matte against DiceBear's exact mattes, on test renders
-  pushed through the shipped autoencoder (generator/export_data.py): mean soft IoU, mean absolute
-  alpha error on edge pixels, seconds per picture;
+- matte: the classical, the learned and the combined matte (the exports' default) against
+  DiceBear's exact mattes, on test renders pushed through the shipped autoencoder
+  (generator/export_data.py): mean soft IoU, mean absolute alpha error on edge pixels, seconds per
+  picture;
 - upscale: the edge rise width (generator/builtin/sharpness.py) at 1024 px of true 1024 px renders,
   Lanczos and the crisp upscale of the delivered 256 px pictures;
 - export: seconds per export at each size (transparent, circle, frame);
@@ -33,7 +34,7 @@ from core.errors import InvalidAnimation
 from core.export import ExportOptions, compose
 from core.export.animation import MOTIONS, check_motion
 from core.export.encode import encode_animated_webp, encode_apng, encode_sticker
-from core.export.learned_matte import WEIGHTS_FILE, LearnedMatte, default_matter
+from core.export.learned_matte import WEIGHTS_FILE, CombinedMatte, LearnedMatte, default_matter
 from core.export.matte import classical_matte
 from core.export.preview import on_checkerboard
 from core.export.upscale import crisp_upscale
@@ -56,6 +57,7 @@ def matte_section(data: Path, learned: LearnedMatte | None) -> tuple[dict, dict[
     matters = {"classical": classical_matte}
     if learned is not None:
         matters["learned"] = learned
+        matters["combined"] = CombinedMatte(learned)
     for name, matter in matters.items():
         started = time.process_time()
         alphas = [matter(image).alpha for image in tqdm(images, desc=name, unit="img", leave=False)]

@@ -21,6 +21,7 @@ from core.export.encode import (
     encode_sticker,
 )
 from core.export.frames import frame_overlay
+from core.export.learned_matte import CombinedMatte, LearnedMatte, default_matter
 from core.export.matte import classical_matte
 from core.export.preview import frames_sheet
 from core.export.shapes import shape_mask
@@ -123,6 +124,47 @@ def test_matte_keeps_a_face_as_pale_as_the_background_inside_its_outline() -> No
     matte = classical_matte(np.asarray(avatar))
     assert matte.alpha[105, 128] == 255
     assert matte.alpha[5, 5] == 0
+
+
+class _FixedLearned:
+    """A stand-in for LearnedMatte whose alpha is given (0..1), to test how CombinedMatte uses it."""
+
+    pool = 4
+
+    def __init__(self, alpha: np.ndarray) -> None:
+        self._alpha = alpha
+
+    def alpha(self, features: np.ndarray) -> np.ndarray:
+        return self._alpha
+
+
+def test_combined_matte_never_cuts_into_what_the_classical_one_keeps() -> None:
+    avatar, _ = drawn_avatar(background=(253, 231, 214))
+    rgb = np.asarray(avatar)
+    classical = classical_matte(rgb)
+    combined = CombinedMatte(_FixedLearned(np.zeros(rgb.shape[:2])))(rgb)  # a learned matte that sees nothing
+    assert np.array_equal(combined.alpha, classical.alpha)
+
+
+def test_combined_matte_rescues_a_large_region_the_key_took_for_background() -> None:
+    avatar, _ = drawn_avatar()
+    rgb = np.asarray(avatar)
+    classical = classical_matte(rgb)
+    learned = (classical.alpha / 255).astype(float)
+    learned[10:40, 10:40] = 1.0  # a large region (900 px) the key removed: rescued
+    learned[0:3, 250:253] = 1.0  # a speck (9 px): ignored
+    combined = CombinedMatte(_FixedLearned(learned))(rgb)
+    assert (combined.alpha[12:38, 12:38] == 255).all()
+    assert (combined.alpha[0:3, 250:253] == classical.alpha[0:3, 250:253]).all()
+    assert (combined.alpha >= classical.alpha).all()
+
+
+def test_exports_use_the_combined_matte_with_the_shipped_weights() -> None:
+    matter = default_matter()
+    assert isinstance(matter, CombinedMatte) and isinstance(matter.learned, LearnedMatte)
+    avatar, _ = drawn_avatar(background=(253, 231, 214))
+    alpha = matter(np.asarray(avatar)).alpha
+    assert alpha[105, 128] == 255 and alpha[5, 5] == 0  # the pale face stays whole
 
 
 # -- shapes, frames, sizes -----------------------------------------------------------
