@@ -13,7 +13,7 @@ weights and to docs/:
   reached its target, first == last frame, frames, loop length, files' sizes, CPU seconds.
 
     python -m generator.export_eval --data runs/matte-test.npz --root data/dicebear \
-        --judge runs/classifier/ckpt.pt --weights generator/weights/chibi
+        --weights generator/weights/chibi   # the judge: generator/weights/judge by default
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from core.spec import AvatarSpec, parse_spec
 from core.vocabulary import ATTRIBUTES, VOCABULARY
 from generator.animation import animation_frames, animation_requests
 from generator.builtin.backend import BuiltinBackend
+from generator.builtin.classifier import JUDGE_DIR
 from generator.builtin.sharpness import edge_rise_px
 from generator.export_metrics import matte_figures
 
@@ -274,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="generator/export_data.py output (test split)")
     parser.add_argument("--root", type=Path, required=True, help="the DiceBear data set (SVGs for 1024 px renders)")
-    parser.add_argument("--judge", type=Path, help="the attribute classifier's checkpoint (animation figures)")
+    parser.add_argument("--judge", type=Path, default=JUDGE_DIR, help="judge folder or checkpoint (animation)")
     parser.add_argument("--weights", type=Path, default=Path("generator/weights/chibi"))
     parser.add_argument("--docs", type=Path, default=Path("docs"))
     parser.add_argument("--parts", default="matte,upscale,export,timing,animation")
