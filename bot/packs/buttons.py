@@ -10,8 +10,8 @@ import discord
 from bot.common.option_check import check_ids
 from bot.packs.handlers import PACK_ACTIONS
 from bot.packs.views import CUSTOM_ID, pack_button
-from bot.replies.errors import not_configured
 from bot.replies.interaction import reply_with_error
+from bot.ui.buttons import services_of
 
 
 class PackButton(
@@ -43,9 +43,6 @@ class PackButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             check_ids(interaction)
-            services = getattr(interaction.client, "services", None)
-            if services is None:
-                raise not_configured()
-            await PACK_ACTIONS[self.action](interaction, services, self.member_id, self.name)
+            await PACK_ACTIONS[self.action](interaction, services_of(interaction), self.member_id, self.name)
         except Exception as exc:  # the edge for the pack's buttons
             await reply_with_error(interaction, exc)

@@ -18,10 +18,11 @@ import discord
 from bot import i18n
 from bot.common.option_check import check_ids
 from bot.common.services import BotServices
-from bot.replies.errors import Refusal, not_configured
+from bot.replies.errors import Refusal
 from bot.replies.interaction import reply_with_error
 from bot.requests.studio import studio_of
 from bot.requests.submit import requester, submit_request
+from bot.ui.buttons import menu_choice, services_of
 from core.spec import AvatarSpec
 from core.vocabulary import ATTRIBUTE_LABELS, VOCABULARY
 
@@ -62,15 +63,10 @@ class LookChoice(
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             check_ids(interaction)
-            services = getattr(interaction.client, "services", None)
-            if services is None:
-                raise not_configured()
-            # Discord sends one value; a forged payload may send none, or be a button press carrying
-            # a menu's custom_id (discord.py then builds a Button, which has no values).
-            values = getattr(self.item, "values", None) or []
-            if not values or (self.menu == SHARED_MENU and "=" not in values[0]):
+            services = services_of(interaction)
+            picked = menu_choice(self.item)
+            if self.menu == SHARED_MENU and "=" not in picked:  # the shared menu sends attribute=value
                 raise Refusal("photo.edit_nothing_chosen")
-            picked = values[0]
             attribute, value = picked.split("=", 1) if self.menu == SHARED_MENU else (self.menu, picked)
             await edit(interaction, services, self.avatar_id, {attribute: value})
         except Exception as exc:  # the edge for the menus: report, never leave the user without an answer

@@ -18,10 +18,10 @@ import discord
 from bot import i18n
 from bot.common.option_check import check_ids
 from bot.common.services import BotServices
-from bot.replies.errors import Refusal, not_configured
 from bot.replies.interaction import reply_with_error
 from bot.requests.studio import studio_of
 from bot.requests.submit import requester, submit_request
+from bot.ui.buttons import menu_choice, services_of
 from core.spec import AvatarSpec
 from core.vocabulary import ATTRIBUTE_LABELS, VOCABULARY
 
@@ -57,15 +57,8 @@ class ReadingChoice(
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             check_ids(interaction)
-            services = getattr(interaction.client, "services", None)
-            if services is None:
-                raise not_configured()
-            # Discord sends at least one value; a forged payload may send none, or be a button press
-            # (discord.py then builds a Button, which has no values) that carries a menu's custom_id.
-            values = getattr(self.item, "values", None) or []
-            if not values:
-                raise Refusal("photo.edit_nothing_chosen")
-            await fix_reading(interaction, services, self.avatar_id, self.attribute, values[0])
+            services = services_of(interaction)
+            await fix_reading(interaction, services, self.avatar_id, self.attribute, menu_choice(self.item))
         except Exception as exc:  # the edge for the menus: report, never leave the user without an answer
             await reply_with_error(interaction, exc)
 

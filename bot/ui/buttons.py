@@ -19,7 +19,7 @@ from bot import i18n
 from bot.common.option_check import check_ids
 from bot.common.permissions import require_guild_permission
 from bot.common.services import BotServices
-from bot.replies.errors import not_configured
+from bot.replies.errors import Refusal, not_configured
 from bot.replies.interaction import reply_with_error
 
 # Discord's limit on a custom_id.
@@ -49,6 +49,15 @@ def services_of(interaction: discord.Interaction) -> BotServices:
     if services is None:
         raise not_configured()
     return services
+
+
+def menu_choice(item: discord.ui.Item[Any]) -> str:
+    """The value picked in a select menu. Discord sends one; a forged payload may send none, or be a
+    button press carrying a menu's custom_id (discord.py then builds a Button, which has no values)."""
+    values = getattr(item, "values", None) or []
+    if not values:
+        raise Refusal("photo.edit_nothing_chosen")
+    return str(values[0])
 
 
 class AvatarButton(
