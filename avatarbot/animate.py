@@ -6,41 +6,30 @@ Like `generate`, nothing is faked: the job goes through the configured broker to
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from pathlib import Path
 from typing import Optional, TextIO
 
-from avatarbot.errors import UsageError
-from avatarbot.export import read_avatar
-from avatarbot.generate import CLI_USER_ID, _ensure_worker, _results, _wait
+from avatarbot.generate import CLI_USER_ID, _ensure_worker, send_and_wait
 from avatarbot.local_worker import LocalWorker
+from avatarbot.looks import read_source
 from avatarbot.output import OutputFolder
 from core.db import repositories as repo
 from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade
 from core.db.models import JobStatus
-from core.dispatch import dispatch_jobs, make_producer
-from core.errors import AvatarError, InvalidSpec
+from core.errors import AvatarError
 from core.export.animation import check_motion
 from core.export.encode import encode_animated_webp, encode_sticker, read_animation
 from core.image_stores import make_image_store
 from core.settings import Settings
-from core.spec import AvatarSpec, parse_spec
+from core.spec import AvatarSpec
 
 
 def avatar_of(image_path: Path) -> tuple[AvatarSpec, int]:
     """The spec and seed an avatar PNG carries in its metadata; UsageError when it has none."""
-    _, metadata = read_avatar(image_path)
-    try:
-        spec = parse_spec(json.loads(metadata["spec"]))
-        seed = int(metadata["seed"])
-    except (KeyError, ValueError, TypeError, InvalidSpec) as exc:
-        raise UsageError(
-            f"{image_path} carries no avatar spec and seed (animate a PNG made by avatarbot or the bot)"
-        ) from exc
-    return spec.replace(seed=None, count=1), seed
+    source = read_source(image_path)
+    return source.spec.replace(seed=None, count=1), source.seed
 
 
 def check_animation_request(image_path: Path, motion: str) -> tuple[AvatarSpec, int]:
@@ -77,15 +66,7 @@ def run_animate_command(
             session.commit()
             job_id = row.id
         worker = _ensure_worker(settings, session_factory, stdout)
-        started = time.monotonic()
-        producer = make_producer(settings)
-        try:
-            with session_factory() as session:
-                dispatch_jobs(producer, session, [job_id], settings.queue_name)
-        finally:
-            producer.close()
-        _wait(settings, session_factory, [job_id], timeout_s, worker)
-        [result] = _results(session_factory, [job_id])
+        [result], total_s = send_and_wait(settings, session_factory, [job_id], timeout_s, worker)
         if result.status != JobStatus.DONE or result.image_key is None:
             raise AvatarError(f"the animation was not made: {result.error or result.status}")
         apng = make_image_store(settings).read_bytes(result.image_key)
@@ -103,7 +84,6 @@ def run_animate_command(
             worker.stop()
         if engine is not None:
             engine.dispose()
-    total_s = time.monotonic() - started
     print(
         f"{len(frames)} frames, {sum(durations) / 1000:.1f} s loop; render {result.render_s or 0:.2f} s "
         f"(the first includes loading the model), {total_s:.1f} s in all",

@@ -107,16 +107,7 @@ def run_jobs_command(
         session_factory = make_session_factory(engine)
         job_ids = create(session_factory)
         worker = _ensure_worker(settings, session_factory, stdout)
-        started = time.monotonic()
-        producer = make_producer(settings)
-        try:
-            with session_factory() as session:
-                dispatch_jobs(producer, session, job_ids, settings.queue_name)
-        finally:
-            producer.close()
-        _wait(settings, session_factory, job_ids, timeout_s, worker)
-        total_s = time.monotonic() - started
-        results = _results(session_factory, job_ids)
+        results, total_s = send_and_wait(settings, session_factory, job_ids, timeout_s, worker)
         if any(r.image_key is not None for r in results):
             paths = (write or _write)(results, store, output)
         else:
@@ -153,6 +144,25 @@ def _create_jobs(session_factory: sessionmaker[Session], specs: Sequence[AvatarS
             job_ids.extend(row.id for row in rows)
         session.commit()
     return job_ids
+
+
+def send_and_wait(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    job_ids: Sequence[int],
+    timeout_s: float,
+    worker: Optional[LocalWorker],
+) -> tuple[list[JobResult], float]:
+    """Send the committed jobs to the queue, wait for them; their results and the seconds it took."""
+    started = time.monotonic()
+    producer = make_producer(settings)
+    try:
+        with session_factory() as session:
+            dispatch_jobs(producer, session, job_ids, settings.queue_name)
+    finally:
+        producer.close()
+    _wait(settings, session_factory, job_ids, timeout_s, worker)
+    return _results(session_factory, job_ids), time.monotonic() - started
 
 
 def _ensure_worker(settings: Settings, session_factory: sessionmaker[Session], stdout: TextIO) -> Optional[LocalWorker]:

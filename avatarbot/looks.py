@@ -54,7 +54,7 @@ def read_source(path: Path) -> SourceAvatar:
         raise UsageError(f"{path}: not an image this command can read ({exc})") from None
     if "spec" not in text or "seed" not in text:
         raise UsageError(
-            f"{path} carries no avatar spec and seed in its text chunks; only PNGs avatarbot made can be edited"
+            f"{path} carries no avatar spec and seed in its text chunks; only PNGs avatarbot or the bot made will do"
         )
     try:
         spec = AvatarSpec.from_json(text["spec"])
