@@ -97,10 +97,14 @@ async def start_bot(
     started: list[AvatarBot] = []
 
     async def start(
-        *, notifier: Any = None, progress_every_s: float = 3600.0, sweep_every_s: float = 3600.0
+        *,
+        notifier: Any = None,
+        progress_every_s: float = 3600.0,
+        sweep_every_s: float = 3600.0,
+        settings: Settings | None = None,
     ) -> AvatarBot:
         bot = build_bot(
-            bot_settings,
+            settings or bot_settings,
             session_factory=bot_sessions,
             producer=producer,
             image_store=bot_images,

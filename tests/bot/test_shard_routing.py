@@ -7,19 +7,20 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import discord
 import pytest
 
-from bot.app import AvatarBot, build_bot, run_until_stopped
+from bot.app import AvatarBot, run_until_stopped
 from bot.delivery.routing import DeliveryRoute
 from core.db.models import utcnow
 from core.settings import Settings
 from core.shards import ShardPlan
-from tests.bot.fake_discord import MEMBER_ID, FakeDiscord, command, feed, settle
+from tests.bot.conftest import BotStarter
+from tests.bot.fake_discord import MEMBER_ID, FakeDiscord, command, feed
 from tests.bot.guilds import guild_on_shard, in_guild
 from tests.bot.jobs import job, jobs
 from tests.bot.test_delivery import answered
@@ -28,11 +29,8 @@ ShardBot = Callable[..., Awaitable[AvatarBot]]
 
 
 @pytest.fixture
-async def shard_bot(
-    fake_discord: FakeDiscord, bot_settings: Settings, bot_sessions, producer, bot_images
-) -> AsyncIterator[ShardBot]:
+def shard_bot(start_bot: BotStarter, bot_settings: Settings) -> ShardBot:
     """Bots on one database, each with its own shard settings (as separate processes would be)."""
-    started: list[AvatarBot] = []
 
     async def start(shard_ids: str | None, *, shard_count: int = 2, takeover_s: float = 60.0) -> AvatarBot:
         settings = Settings(
@@ -41,25 +39,9 @@ async def shard_bot(
             shard_ids=shard_ids,
             delivery_takeover_s=takeover_s,
         )
-        bot = build_bot(
-            settings,
-            session_factory=bot_sessions,
-            producer=producer,
-            image_store=bot_images,
-            progress_every_s=3600.0,
-            sweep_every_s=3600.0,
-        )
-        started.append(bot)
-        await bot.login("offline-test-token")
-        return bot
+        return await start_bot(settings=settings)
 
-    try:
-        yield start
-        await settle()
-    finally:
-        for bot in started:
-            if not bot.is_closed():
-                await bot.close()
+    return start
 
 
 async def _create_in(bot: AvatarBot, fake: FakeDiscord, sessions, guild_id: int | None) -> tuple[dict[str, Any], int]:
