@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--vae", type=Path, default=Path("generator/weights/chibi/vae"))
     parser.add_argument("--out", type=Path, default=RUNS_ROOT / "decoder")
     parser.add_argument("--init-from", type=Path, default=None, help="a saved UpscalingDecoder folder")
+    parser.add_argument("--head", choices=("stage", "pixel_shuffle"), default="pixel_shuffle",
+                        help="how the last doubling is drawn (see upscaling_decoder); a new decoder only")
     parser.add_argument("--size", type=int, default=256, help="edge of the renders the decoder learns to draw")
     parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--batch", type=int, default=8)
@@ -170,8 +172,8 @@ def main(argv: list[str] | None = None) -> None:
         decoder = UpscalingDecoder.from_pretrained(args.init_from, torch_dtype=torch.float32)
         print(f"starting from {args.init_from}")
     else:
-        decoder = UpscalingDecoder.from_vae(vae)
-        print(f"starting from the decoder of {args.vae}, one stage deeper")
+        decoder = UpscalingDecoder.from_vae(vae, head=args.head)
+        print(f"starting from the decoder of {args.vae}, drawing twice its size ({args.head} head)")
     decoder.train()
     disc = PatchDiscriminator()
     ema = EMA(decoder, decay=0.999)

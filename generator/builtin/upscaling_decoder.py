@@ -4,9 +4,15 @@ The shipped autoencoder decodes to 128 px and was upscaled for delivery, which h
 edge contrast. This decoder adds one more upsampling stage (x16 in all), so it draws
 256 px itself, and a fourth output channel: the character's alpha (for transparent
 exports). The encoder and its latent space stay as they are, so a UNet trained on
-those latents stays valid. It can start from the old decoder's weights (`from_vae`):
-the first four stages are copied, the new stage starts as an identity, and the start
-therefore equals the old decoder's output at twice the size.
+those latents stays valid. It can start from the old decoder's weights (`from_vae`),
+and the start then equals the old decoder's output at twice the size.
+
+The last doubling is one of two kinds (`head`):
+- "stage": a full decoder stage at 256 px (the old stages copied, the new one starting
+  as an identity); the most capacity, and the most CPU time (its convolutions run at 256²);
+- "pixel_shuffle": the old stages as they are, and an output convolution that draws each
+  128 px position's 2×2 block of 256 px pixels (sub-pixel convolution, ESPCN); it starts as
+  the old output repeated over each block and costs about what the 128 px decoder costs.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
 RGB_AND_ALPHA = 4
+HEADS = ("stage", "pixel_shuffle")
 
 
 class UpscalingDecoder(ModelMixin, ConfigMixin):
@@ -32,13 +39,19 @@ class UpscalingDecoder(ModelMixin, ConfigMixin):
         layers_per_block: int = 1,
         norm_num_groups: int = 8,
         out_channels: int = RGB_AND_ALPHA,
+        head: str = "stage",
     ):
         super().__init__()
+        if head not in HEADS:
+            raise ValueError(f"head {head!r} is not one of {HEADS}")
         n = len(block_out_channels)
         self.post_quant_conv = nn.Conv2d(latent_channels, latent_channels, 1)
+        shuffle = head == "pixel_shuffle"
+        # Sub-pixel convolution: 4 values per output channel, rearranged into 2×2 blocks.
+        self.shuffle = nn.PixelShuffle(2) if shuffle else nn.Identity()
         self.decoder = Decoder(
             in_channels=latent_channels,
-            out_channels=out_channels,
+            out_channels=out_channels * 4 if shuffle else out_channels,
             up_block_types=("UpDecoderBlock2D",) * n,
             block_out_channels=tuple(block_out_channels),
             layers_per_block=layers_per_block,
@@ -49,7 +62,8 @@ class UpscalingDecoder(ModelMixin, ConfigMixin):
 
     @property
     def upscale(self) -> int:
-        return 2 ** (len(self.config.block_out_channels) - 1)
+        stages = len(self.config.block_out_channels) - 1
+        return 2 ** (stages + 1) if self.config.head == "pixel_shuffle" else 2**stages
 
     @property
     def last_layer(self) -> torch.Tensor:
@@ -57,11 +71,13 @@ class UpscalingDecoder(ModelMixin, ConfigMixin):
         return self.decoder.conv_out.weight
 
     def forward(self, latents: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.post_quant_conv(latents))
+        return self.shuffle(self.decoder(self.post_quant_conv(latents)))
 
     @classmethod
-    def from_vae(cls, vae: AutoencoderKL) -> UpscalingDecoder:
-        """A decoder one stage deeper than `vae`'s, starting from its weights (see the module's docstring)."""
+    def from_vae(cls, vae: AutoencoderKL, head: str = "stage") -> UpscalingDecoder:
+        """A decoder drawing twice `vae`'s size, starting from its weights (see the module's docstring)."""
+        if head == "pixel_shuffle":
+            return cls._shuffled_from_vae(vae)
         c = vae.config
         old = tuple(c.block_out_channels)
         new = cls(latent_channels=c.latent_channels, block_out_channels=(old[0], *old),
@@ -91,6 +107,26 @@ class UpscalingDecoder(ModelMixin, ConfigMixin):
             target.conv_out.weight[:3] = source.conv_out.weight
             target.conv_out.bias[:3] = source.conv_out.bias
             target.conv_out.bias[3] = 1.0  # alpha starts "all character"; training carves the matte
+        return new
+
+    @classmethod
+    def _shuffled_from_vae(cls, vae: AutoencoderKL) -> UpscalingDecoder:
+        c = vae.config
+        new = cls(latent_channels=c.latent_channels, block_out_channels=tuple(c.block_out_channels),
+                  layers_per_block=c.layers_per_block, norm_num_groups=c.norm_num_groups, head="pixel_shuffle")
+        source, target = vae.decoder, new.decoder
+        new.post_quant_conv.load_state_dict(vae.post_quant_conv.state_dict())
+        own = {k: v for k, v in source.state_dict().items() if not k.startswith("conv_out.")}
+        target.load_state_dict(own, strict=False)
+        with torch.no_grad():
+            # PixelShuffle reads channel c*4 + k as sub-pixel k of output channel c: each of the
+            # four gets the old output convolution, so the start is the old image, 2×2 repeated.
+            target.conv_out.weight.zero_()
+            target.conv_out.bias.zero_()
+            for ch in range(3):
+                target.conv_out.weight[ch * 4 : ch * 4 + 4] = source.conv_out.weight[ch]
+                target.conv_out.bias[ch * 4 : ch * 4 + 4] = source.conv_out.bias[ch]
+            target.conv_out.bias[12:16] = 1.0  # alpha starts "all character"; training carves the matte
         return new
 
 

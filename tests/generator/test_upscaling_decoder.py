@@ -49,6 +49,27 @@ def test_warm_start_draws_the_old_decoders_picture_at_twice_the_size(vae):
     assert torch.allclose(new[:, 3], torch.ones_like(new[:, 3]))  # alpha starts as "all character"
 
 
+def test_pixel_shuffle_head_starts_as_the_old_picture_repeated_over_2x2_blocks(vae):
+    decoder = UpscalingDecoder.from_vae(vae, head="pixel_shuffle").eval()
+    assert decoder.upscale == 16 and decoder.config.block_out_channels == (8, 8, 16, 16)
+    latents = torch.randn(2, 4, 4, 4)
+    with torch.no_grad():
+        old = vae.decode(latents).sample
+        new = decoder(latents)
+    assert new.shape == (2, 4, 64, 64)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            assert torch.allclose(new[:, :3, dy::2, dx::2], old, atol=1e-5)
+    assert torch.allclose(new[:, 3], torch.ones_like(new[:, 3]))
+    saved_config = dict(decoder.config)
+    assert UpscalingDecoder.from_config(saved_config).upscale == 16
+
+
+def test_an_unknown_head_is_refused():
+    with pytest.raises(ValueError, match="head"):
+        UpscalingDecoder(head="bilinear")
+
+
 def test_split_rgb_alpha_maps_to_unit_range():
     decoded = torch.tensor([-3.0, -1.0, 0.0, 1.0]).view(1, 4, 1, 1)
     rgb, alpha = split_rgb_alpha(decoded)
