@@ -43,8 +43,12 @@ DEFAULT_EDIT_SHARED_STEPS: dict[str, int] = {
     "accessory": 3,
     "background": 6,
 }
+# Edits and packs stay equal to their original outside the region the change touches (DiffEdit
+# masks, ChibiPipeline's edit_mask_threshold): the region is where the two noise predictions differ
+# by more than this share of their largest difference (evaluate_edits: edit_identity, kept, applied).
+DEFAULT_EDIT_MASK_THRESHOLD: Optional[float] = 0.5
 # Optional file beside the weights with tuned sampling defaults:
-# {"steps": 12, "guidance": 3.0, "edit_shared_steps": {"hair": 2, ...}}
+# {"steps": 12, "guidance": 3.0, "edit_shared_steps": {"hair": 2, ...}, "edit_mask_threshold": 0.3}
 SAMPLING_DEFAULTS_FILE = "sampling.json"
 
 
@@ -123,6 +127,7 @@ class BuiltinBackend:
         guidance: float = DEFAULT_GUIDANCE,
         max_batch: int = 8,
         edit_shared_steps: Optional[dict[str, int]] = None,
+        edit_mask_threshold: Optional[float] = DEFAULT_EDIT_MASK_THRESHOLD,
     ):
         self._pipeline = pipeline
         self._model_version = model_version
@@ -130,6 +135,7 @@ class BuiltinBackend:
         self.guidance = guidance
         self.max_batch = max_batch
         self.edit_shared_steps = dict(DEFAULT_EDIT_SHARED_STEPS if edit_shared_steps is None else edit_shared_steps)
+        self.edit_mask_threshold = edit_mask_threshold
 
     @classmethod
     def load(
@@ -144,7 +150,8 @@ class BuiltinBackend:
         if not (weights_dir / "model_index.json").is_file():
             raise GenerationFailed(f"the built-in model's weights are missing: no model_index.json in {weights_dir}")
         defaults: dict = {"steps": DEFAULT_STEPS, "guidance": DEFAULT_GUIDANCE,
-                          "edit_shared_steps": DEFAULT_EDIT_SHARED_STEPS}
+                          "edit_shared_steps": DEFAULT_EDIT_SHARED_STEPS,
+                          "edit_mask_threshold": DEFAULT_EDIT_MASK_THRESHOLD}
         defaults_file = weights_dir / SAMPLING_DEFAULTS_FILE
         if defaults_file.is_file():
             defaults.update(json.loads(defaults_file.read_text()))
@@ -161,6 +168,7 @@ class BuiltinBackend:
             steps=int(steps if steps is not None else defaults["steps"]),
             guidance=float(guidance if guidance is not None else defaults["guidance"]),
             edit_shared_steps={**DEFAULT_EDIT_SHARED_STEPS, **defaults["edit_shared_steps"]},
+            edit_mask_threshold=defaults["edit_mask_threshold"],
         )
 
     # -- GeneratorBackend ------------------------------------------------------
@@ -272,6 +280,7 @@ class BuiltinBackend:
         if has["edit"]:
             kwargs["source_specs"] = [it.source_tokens for it in group]
             kwargs["shared_steps"] = [it.shared_steps for it in group]
+            kwargs["edit_mask_threshold"] = self.edit_mask_threshold
         try:
             return self._pipeline(
                 [it.tokens for it in group],

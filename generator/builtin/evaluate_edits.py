@@ -13,6 +13,9 @@ and packs.
 - pack_kept: edit_kept across the members of packs (every expression of the style, one batched call);
 - pack_cpu_s: CPU seconds of one pack of five expressions, rendered in one batched call.
 
+Edits and packs are drawn as the worker draws them: sharing their first steps with the original and,
+unless `--edit-mask off`, kept equal to it outside the region the change touches (DiffEdit masks).
+
 `--sweep K,K,...` measures the same pairs with each number of shared first steps (the original's
 conditioning for the first K denoising steps, then the edit's), per changed attribute, to choose
 the backend's table (generator/builtin/backend.py DEFAULT_EDIT_SHARED_STEPS).
@@ -99,7 +102,8 @@ def draw(
     for i in range(0, len(tokens), batch):
         kwargs = {}
         if sources is not None and shared is not None:
-            kwargs = {"source_specs": sources[i : i + batch], "shared_steps": shared[i : i + batch]}
+            kwargs = {"source_specs": sources[i : i + batch], "shared_steps": shared[i : i + batch],
+                      "edit_mask_threshold": backend.edit_mask_threshold}
         images = backend.pipeline(
             tokens[i : i + batch],
             seeds[i : i + batch],
@@ -132,8 +136,10 @@ def applied_share(pairs: list[EditPair], after: np.ndarray) -> tuple[float, dict
     return float(np.mean(every)), {a: float(np.mean(h)) for a, h in hits.items() if h}
 
 
-def per_attribute(pairs: list[EditPair], before: np.ndarray, after: np.ndarray) -> dict[str, dict[str, float]]:
-    """kept and applied, by the attribute that was changed (to choose each one's shared steps)."""
+def per_attribute(
+    pairs: list[EditPair], before: np.ndarray, after: np.ndarray, edit_distance: np.ndarray, reroll_distance: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """kept, applied and identity by the attribute that was changed (to choose each one's shared steps)."""
     table = {}
     for attribute in EDITABLE:
         idx = [i for i, p in enumerate(pairs) if p.attribute == attribute]
@@ -141,7 +147,8 @@ def per_attribute(pairs: list[EditPair], before: np.ndarray, after: np.ndarray) 
             continue
         kept, _ = kept_share(before[idx], after[idx], [attribute] * len(idx))
         applied, _ = applied_share([pairs[i] for i in idx], after[idx])
-        table[attribute] = {"n": len(idx), "kept": kept, "applied": applied}
+        identity = float(edit_distance[idx].mean() / reroll_distance[idx].mean())
+        table[attribute] = {"n": len(idx), "kept": kept, "applied": applied, "identity": identity}
     return table
 
 
@@ -172,8 +179,8 @@ def edit_figures(
     orig_feats, orig_preds = original
     kept, kept_by = kept_share(orig_preds, preds, [p.attribute for p in pairs])
     applied, applied_by = applied_share(pairs, preds)
-    edit_distance = float(distances(orig_feats, feats).mean())
-    reroll_distance = float(distances(orig_feats, reroll_feats).mean())
+    edit_distances, reroll_distances = distances(orig_feats, feats), distances(orig_feats, reroll_feats)
+    edit_distance, reroll_distance = float(edit_distances.mean()), float(reroll_distances.mean())
     return {
         "edit_kept": kept,
         "edit_kept_per_unchanged_attribute": kept_by,
@@ -184,7 +191,7 @@ def edit_figures(
             "reroll_distance": reroll_distance,
             "ratio": edit_distance / reroll_distance,
         },
-        "by_changed_attribute": per_attribute(pairs, orig_preds, preds),
+        "by_changed_attribute": per_attribute(pairs, orig_preds, preds, edit_distances, reroll_distances),
         "_images": edits,
     }
 
@@ -278,6 +285,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--guidance", type=float, default=None)
     parser.add_argument("--sweep", default="", help="shared first steps to compare, e.g. 0,2,3,4 (no eval.json)")
+    parser.add_argument("--edit-mask", default=None,
+                        help="DiffEdit mask threshold for edits and packs, or 'off' (default: the backend's)")
     parser.add_argument("--timing-repeats", type=int, default=5, help="0 skips the pack timing")
     parser.add_argument("--out", type=Path, default=None, help="eval.json to add to (default: beside the weights)")
     parser.add_argument("--sheet", type=Path, default=None, help="edits sheet (default: beside the weights)")
@@ -289,6 +298,8 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(2)
     backend = BuiltinBackend.load(args.weights, device="cpu", steps=args.steps, guidance=args.guidance)
+    if args.edit_mask is not None:
+        backend.edit_mask_threshold = None if args.edit_mask == "off" else float(args.edit_mask)
     judge = load_classifier(args.classifier)
     rng = np.random.default_rng(args.seed)
     pairs = random_pairs(args.pairs, rng)
@@ -319,7 +330,7 @@ def main(argv: list[str] | None = None) -> None:
                         "applied": round(figures["edit_applied"], 3),
                         "identity": round(figures["edit_identity"]["ratio"], 3),
                         "by_attribute": {
-                            a: (round(v["kept"], 3), round(v["applied"], 3))
+                            a: (round(v["kept"], 3), round(v["applied"], 3), round(v["identity"], 3))
                             for a, v in figures["by_changed_attribute"].items()
                         },
                     }
@@ -336,6 +347,7 @@ def main(argv: list[str] | None = None) -> None:
         **figures,
         "edit_pairs": len(pairs),
         "edit_shared_steps": dict(backend.edit_shared_steps),
+        "edit_mask_threshold": backend.edit_mask_threshold,
         "edit_seconds": round(time.perf_counter() - start, 1),
     }
     packs, _ = pack_figures(backend, judge, args.packs, rng)

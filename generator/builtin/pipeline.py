@@ -8,7 +8,7 @@ avatar does not depend on what else was in its batch or on the device.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Optional, Union
 
@@ -26,6 +26,72 @@ from generator.noise import seeded_noise, slerp
 
 SpecLike = Union[AvatarSpec, Sequence[int]]
 OUTPUT_TYPES = ("pil", "np", "pt")
+
+
+class EditMasks:
+    """The regions masked edits may change (DiffEdit, Couairon et al. 2022), and the blending.
+
+    Rows 0..batch-1 are the images asked for; each masked edit has a source row after them
+    (`source_row`). An edit's mask is set at the first step that follows its own conditioning:
+    the difference between its guided noise prediction and its source's, averaged over
+    channels, smoothed over 3×3 latent pixels, above `threshold` of its largest value, and
+    grown by one latent pixel so that the region's edge is redrawn too.
+    """
+
+    def __init__(self, batch: int, source_row: dict[int, int], first_rows: list[int], threshold: float):
+        self.batch = batch
+        self.source_row = source_row
+        self.first_rows = first_rows
+        self.threshold = threshold
+        self.masks: dict[int, torch.Tensor] = {}
+
+    @classmethod
+    def plan(
+        cls,
+        source_specs: Optional[Sequence[Optional[SpecLike]]],
+        noise: torch.Tensor,
+        tokens_of: Callable[[Sequence[SpecLike]], torch.Tensor],
+        threshold: Optional[float],
+    ) -> Optional[EditMasks]:
+        if threshold is None or source_specs is None or all(s is None for s in source_specs):
+            return None
+        batch = len(source_specs)
+        tokens = [None if s is None else tokens_of([s])[0] for s in source_specs]
+        source_row: dict[int, int] = {}
+        first_rows: list[int] = []
+        for i, row in enumerate(tokens):
+            if row is None:
+                continue
+            for k, first in enumerate(first_rows):
+                if torch.equal(tokens[first], row) and torch.equal(noise[first], noise[i]):
+                    source_row[i] = batch + k
+                    break
+            else:
+                source_row[i] = batch + len(first_rows)
+                first_rows.append(i)
+        return cls(batch, source_row, first_rows, threshold)
+
+    def update(self, step: int, shared: list[int], eps: torch.Tensor) -> None:
+        for i, j in self.source_row.items():
+            if i in self.masks or step < shared[i]:
+                continue
+            diff = (eps[i] - eps[j]).abs().float().mean(dim=0, keepdim=True)[None]
+            diff = torch.nn.functional.avg_pool2d(diff, 3, stride=1, padding=1, count_include_pad=False)
+            peak = diff.max()
+            mask = (diff > self.threshold * peak).float() if peak > 0 else torch.zeros_like(diff)
+            self.masks[i] = torch.nn.functional.max_pool2d(mask, 3, stride=1, padding=1)[0].to(eps.dtype)
+
+    def blend(self, latents: torch.Tensor) -> torch.Tensor:
+        if not self.masks:
+            return latents
+        latents = latents.clone()
+        for i, mask in self.masks.items():
+            latents[i] = mask * latents[i] + (1 - mask) * latents[self.source_row[i]]
+        return latents
+
+    def share_changed(self) -> dict[int, float]:
+        """Per masked row, the share of the latent the edit may change (for evaluation)."""
+        return {i: float(m.mean()) for i, m in self.masks.items()}
 
 
 @dataclass
@@ -202,6 +268,7 @@ class ChibiPipeline(DiffusionPipeline):
         strength: float = 0.7,
         source_specs: Optional[Sequence[Optional[SpecLike]]] = None,
         shared_steps: Optional[Sequence[Optional[int]]] = None,
+        edit_mask_threshold: Optional[float] = None,
         output_type: str = "pil",
         return_dict: bool = True,
     ) -> Union[ChibiPipelineOutput, tuple]:
@@ -221,6 +288,11 @@ class ChibiPipeline(DiffusionPipeline):
             source_specs / shared_steps: per image, an edit of another avatar (same seed): the first
                 `shared_steps` denoising steps follow the source's conditioning, which lays down
                 the character's shape, and the rest follow `specs`, which draw the change.
+            edit_mask_threshold: with `source_specs`, keep each edit equal to its source outside the
+                region the change touches (DiffEdit): the source is drawn alongside, the region is
+                where the two noise predictions differ by more than this share of their largest
+                difference at the first step that follows the edit, and outside it the edit's latents
+                are replaced by the source's after every step. None turns it off.
             output_type: "pil" (resized to `output_size`), "np" (uint8 HxWx3, native size) or
                 "pt" (float (B, 3, S, S) in [0, 1], native size).
         """
@@ -249,11 +321,14 @@ class ChibiPipeline(DiffusionPipeline):
         cond = cond.to(dtype)
         # An edit's source conditioning and, per image, how many of the first steps follow it.
         source_cond, shared = cond, [0] * batch
-        if source_specs is not None and shared_steps is not None:
+        if source_specs is not None:
             rows = [s if s is not None else specs[i] for i, s in enumerate(source_specs)]
             source_cond = self.attribute_encoder(self.tokens_of(rows).to(device)).to(dtype)
+        if source_specs is not None and shared_steps is not None:
             shared = [int(k) if k is not None and src is not None else 0
                       for k, src in zip(shared_steps, source_specs, strict=True)]
+        if edit_mask_threshold is not None and not 0.0 < edit_mask_threshold < 1.0:
+            raise ValueError(f"edit_mask_threshold {edit_mask_threshold!r} is not between 0 and 1")
 
         # 3. Initial noise per image: its seed, perturbed (variation) or slerped (mix).
         noises = []
@@ -287,7 +362,15 @@ class ChibiPipeline(DiffusionPipeline):
         else:
             latents = noise * self.scheduler.init_noise_sigma
 
-        # 5. Denoising loop with classifier-free guidance.
+        # 5. Denoising loop with classifier-free guidance. Masked edits draw their sources as extra
+        #    rows (one per distinct source and noise, so a pack's members share one).
+        masked = EditMasks.plan(source_specs, noise, self.tokens_of, edit_mask_threshold)
+        if masked is not None:
+            latents = torch.cat([latents, latents[masked.first_rows]])
+            cond = torch.cat([cond, source_cond[masked.first_rows]])
+            source_cond = torch.cat([source_cond, source_cond[masked.first_rows]])
+            null_cond = torch.cat([null_cond, null_cond[masked.first_rows]]) if null_cond is not None else None
+            shared = shared + [num_inference_steps * 2] * len(masked.first_rows)  # sources follow theirs throughout
         for step, t in enumerate(self.progress_bar(timesteps)):
             follows_source = torch.tensor([step < k for k in shared], device=device).view(-1, 1, 1)
             step_cond = torch.where(follows_source, source_cond, cond) if any(shared) else cond
@@ -301,6 +384,11 @@ class ChibiPipeline(DiffusionPipeline):
                 eps_null, eps_cond = eps.chunk(2)
                 eps = eps_null + guidance_scale * (eps_cond - eps_null)
             latents = self.scheduler.step(eps, t, latents).prev_sample
+            if masked is not None:
+                masked.update(step, shared, eps)
+                latents = masked.blend(latents)
+        if masked is not None:
+            latents = latents[:batch]
 
         # 6. Decode to pixels (and the matte, with the upscaling decoder) and deliver.
         latents = latents / self.vae.config.scaling_factor
