@@ -120,7 +120,7 @@ def test_a_masked_edit_stays_closer_to_its_original_and_alone_as_in_a_batch(pipe
     batch = _draw(pipe, [SOURCE, EDITED], [6, 5], source_specs=[None, SOURCE], shared_steps=[None, 0],
                   edit_mask_threshold=0.95)
     assert np.abs(batch[1].astype(int) - masked[0].astype(int)).max() <= 1
-    assert np.array_equal(batch[0], _draw(pipe, [SOURCE], [6])[0])
+    assert np.abs(batch[0].astype(int) - _draw(pipe, [SOURCE], [6])[0].astype(int)).max() <= 1
 
 
 def test_edit_masks_share_one_source_row_per_source_and_noise() -> None:
