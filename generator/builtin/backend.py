@@ -48,7 +48,7 @@ DEFAULT_EDIT_SHARED_STEPS: dict[str, int] = {
 # by more than this share of their largest difference (evaluate_edits: edit_identity, kept, applied).
 DEFAULT_EDIT_MASK_THRESHOLD: Optional[float] = 0.5
 # Optional file beside the weights with tuned sampling defaults:
-# {"steps": 12, "guidance": 3.0, "edit_shared_steps": {"hair": 2, ...}, "edit_mask_threshold": 0.3}
+# {"steps": 12, "guidance": 3.0, "edit_shared_steps": {"hair": 2, ...}, "edit_mask_threshold": 0.5}
 SAMPLING_DEFAULTS_FILE = "sampling.json"
 
 

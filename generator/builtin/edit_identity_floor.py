@@ -24,16 +24,16 @@ import numpy as np
 import torch
 
 from core.palette import BACKGROUNDS, PALETTES
-from core.vocabulary import ATTRIBUTES, VOCABULARY
+from core.vocabulary import VOCABULARY
 from generator.builtin.classifier import JUDGE_DIR, load_classifier
 from generator.builtin.evaluate import classify
+from generator.builtin.evaluate_edits import EDITABLE, distances
 from generator.builtin.training import write_json
 from generator.dataset.node_bridge import render_svgs
 from generator.dataset.raster import rasterise
 from generator.dataset.sampler import Sample, constraints, draw, resolve
 from generator.dataset.styles import STYLES
 
-EDITABLE = tuple(a for a in ATTRIBUTES if a != "style")
 # Seeds beyond the data set's splits (train 0.., val 100M.., test 200M..): pictures no model was trained on.
 FIRST_SEED = 300_000_000
 
@@ -114,8 +114,7 @@ def render(triples: list[RealTriple], size: int) -> torch.Tensor:
 
 def floor_figures(triples: list[RealTriple], features: np.ndarray) -> dict[str, Any]:
     original, edited, reroll = features[0::3], features[1::3], features[2::3]
-    edit_d = np.sqrt(((original - edited) ** 2).sum(axis=1))
-    reroll_d = np.sqrt(((original - reroll) ** 2).sum(axis=1))
+    edit_d, reroll_d = distances(original, edited), distances(original, reroll)
     by = {}
     for attribute in EDITABLE:
         idx = [i for i, t in enumerate(triples) if t.attribute == attribute]

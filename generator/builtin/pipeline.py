@@ -38,8 +38,7 @@ class EditMasks:
     grown by one latent pixel so that the region's edge is redrawn too.
     """
 
-    def __init__(self, batch: int, source_row: dict[int, int], first_rows: list[int], threshold: float):
-        self.batch = batch
+    def __init__(self, source_row: dict[int, int], first_rows: list[int], threshold: float):
         self.source_row = source_row
         self.first_rows = first_rows
         self.threshold = threshold
@@ -69,7 +68,7 @@ class EditMasks:
             else:
                 source_row[i] = batch + len(first_rows)
                 first_rows.append(i)
-        return cls(batch, source_row, first_rows, threshold)
+        return cls(source_row, first_rows, threshold)
 
     def update(self, step: int, shared: list[int], eps: torch.Tensor) -> None:
         for i, j in self.source_row.items():
@@ -88,10 +87,6 @@ class EditMasks:
         for i, mask in self.masks.items():
             latents[i] = mask * latents[i] + (1 - mask) * latents[self.source_row[i]]
         return latents
-
-    def share_changed(self) -> dict[int, float]:
-        """Per masked row, the share of the latent the edit may change (for evaluation)."""
-        return {i: float(m.mean()) for i, m in self.masks.items()}
 
 
 @dataclass
@@ -169,6 +164,7 @@ class ChibiPipeline(DiffusionPipeline):
         output_type: str,
         source_specs: Optional[Sequence[Optional[SpecLike]]] = None,
         shared_steps: Optional[Sequence[Optional[int]]] = None,
+        edit_mask_threshold: Optional[float] = None,
     ) -> None:
         if len(specs) == 0:
             raise ValueError("`specs` is empty: pass at least one spec or token row")
@@ -215,6 +211,8 @@ class ChibiPipeline(DiffusionPipeline):
                 raise ValueError(f"shared_steps {steps!r} is not a whole number >= 0")
             if source_specs is None or source_specs[i] is None:
                 raise ValueError(f"image {i} shares {steps} steps but has no spec in `source_specs`")
+        if edit_mask_threshold is not None and not 0.0 < edit_mask_threshold < 1.0:
+            raise ValueError(f"edit_mask_threshold {edit_mask_threshold!r} is not between 0 and 1")
         if image is not None and not 0.0 <= strength <= 1.0:
             raise ValueError(f"strength {strength!r} is not between 0 and 1")
         if output_type not in OUTPUT_TYPES:
@@ -300,6 +298,7 @@ class ChibiPipeline(DiffusionPipeline):
         self.check_inputs(
             specs, seeds, num_inference_steps, guidance_scale, variation_seeds, variation_strengths,
             mix_specs, mix_seeds, mix_ratios, image, strength, output_type, source_specs, shared_steps,
+            edit_mask_threshold,
         )
         device = self._execution_device
         dtype = self.unet.dtype
@@ -327,8 +326,6 @@ class ChibiPipeline(DiffusionPipeline):
         if source_specs is not None and shared_steps is not None:
             shared = [int(k) if k is not None and src is not None else 0
                       for k, src in zip(shared_steps, source_specs, strict=True)]
-        if edit_mask_threshold is not None and not 0.0 < edit_mask_threshold < 1.0:
-            raise ValueError(f"edit_mask_threshold {edit_mask_threshold!r} is not between 0 and 1")
 
         # 3. Initial noise per image: its seed, perturbed (variation) or slerped (mix).
         noises = []
